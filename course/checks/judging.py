@@ -1,0 +1,156 @@
+"""The judging machinery every check shares: call the student's code safely, compare one
+output with what it should be, and explain a mismatch in one sentence with a hint."""
+import contextlib
+import warnings
+
+import numpy as np
+
+from ..gradcheck import rel_error
+
+FORWARD_THRESHOLD = 1e-7
+GRADIENT_THRESHOLD = 1e-6
+
+
+class CheckFailed(AssertionError):
+    """A check found a mistake; the message is meant for the student."""
+
+
+@contextlib.contextmanager
+def quiet():
+    """No warnings and no NumPy floating-point chatter while student code runs.
+
+    nbgrader gives a test cell zero for any output on stderr; a warning is not a wrong answer.
+    """
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        yield
+
+
+def call_student(function, exercise, *args, **kwargs):
+    """Run the student's ``function``; turn any exception into a one-line CheckFailed."""
+    name = getattr(function, "__name__", exercise)
+    if not callable(function):
+        raise CheckFailed(f"{exercise}: expected a function, got {type(function).__name__}.")
+    try:
+        with quiet():
+            return function(*args, **kwargs)
+    except NotImplementedError:
+        raise CheckFailed(f"{exercise}: {name} is not implemented yet (it raised NotImplementedError).") from None
+    except CheckFailed:
+        raise
+    except Exception as error:
+        raise CheckFailed(
+            f"{exercise}: {name} raised {type(error).__name__}: {error}".rstrip(": ")
+        ) from error
+
+
+def unpack(result, names, exercise, function_name):
+    """Check that a student's function returned a tuple of ``len(names)`` values."""
+    if len(names) == 1:
+        return (result,)
+    if not isinstance(result, (tuple, list)) or len(result) != len(names):
+        got = f"a {type(result).__name__}" if not isinstance(result, (tuple, list)) else f"{len(result)} values"
+        raise CheckFailed(
+            f"{exercise}: {function_name} should return {len(names)} values ({', '.join(names)}), got {got}."
+        )
+    return tuple(result)
+
+
+def _typical_mistakes(expected, batch_size):
+    """Wrong answers that are easy to produce, each with what it means."""
+    candidates = [(-expected, "the sign is flipped")]
+    if expected.ndim == 2 and expected.shape[0] == expected.shape[1]:
+        candidates.append((expected.T, "it is transposed"))
+    if batch_size and batch_size > 1:
+        candidates.append(
+            (expected * batch_size, f"it is {batch_size} times too large: divide by the batch size N = {batch_size} once")
+        )
+        candidates.append(
+            (expected / batch_size, f"it is {batch_size} times too small: average over the batch at most once")
+        )
+    candidates.append((2 * expected, "it is twice too large"))
+    candidates.append((expected / 2, "it is half of what it should be"))
+    return candidates
+
+
+def _shape_hint(got_shape, expected_shape, batch_size):
+    if got_shape[::-1] == expected_shape and len(got_shape) == 2:
+        return "it looks transposed"
+    if batch_size and got_shape == (batch_size,) + expected_shape:
+        return "it still has the batch axis: sum over axis 0"
+    if len(got_shape) == len(expected_shape) + 1 and got_shape[1:] == expected_shape:
+        return "it has one axis too many: did you forget to sum over the batch?"
+    if np.prod(got_shape) == np.prod(expected_shape):
+        return "it has the right number of values: reshape it"
+    return None
+
+
+def compare(exercise, output, got, expected, threshold, hint="", batch_size=None, mistakes=()):
+    """Raise CheckFailed unless ``got`` matches ``expected`` to ``threshold`` (relative error).
+
+    ``mistakes`` is a sequence of ``(wrong_value, explanation)`` typical of this exercise; they
+    are tried, with generic ones (sign, transpose, batch scaling), to name the error.
+    """
+    expected = np.asarray(expected, dtype=np.float64)
+    if got is None:
+        raise CheckFailed(f"{exercise}: {output} is None; did you forget to return it?")
+    try:
+        got = np.asarray(got, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise CheckFailed(f"{exercise}: {output} should be an array of numbers, got {type(got).__name__}.") from None
+    if got.shape != expected.shape:
+        detail = _shape_hint(got.shape, expected.shape, batch_size)
+        raise CheckFailed(
+            f"{exercise}: {output} has shape {got.shape} but should have shape {expected.shape}"
+            + (f"; {detail}." if detail else ".")
+            + (f" Hint: {hint}" if hint else "")
+        )
+    if not np.all(np.isfinite(got)):
+        raise CheckFailed(
+            f"{exercise}: {output} contains NaN or inf. Hint: look for a division by zero or an "
+            "overflowing exp; subtract the max before exponentiating."
+        )
+    error = rel_error(got, expected)
+    if error < threshold:
+        return error
+    diagnosis = None
+    if not np.any(got) and np.any(expected):
+        diagnosis = "it is all zeros"
+    for wrong, meaning in list(mistakes) + _typical_mistakes(expected, batch_size):
+        wrong = np.asarray(wrong, dtype=np.float64)
+        if wrong.shape == got.shape and rel_error(got, wrong) < max(threshold, 1e-6):
+            diagnosis = meaning
+            break
+    worst = np.unravel_index(np.argmax(np.abs(got - expected)), got.shape) if got.ndim else ()
+    where = f" at index {tuple(int(i) for i in worst)}" if got.ndim else ""
+    message = (
+        f"{exercise}: {output} is wrong (relative error {error:.1e}, should be below {threshold:.0e}); "
+        f"expected {expected[worst]:.6g}{where}, got {got[worst]:.6g}"
+    )
+    if diagnosis:
+        message += f"; {diagnosis}"
+    message += "."
+    if hint:
+        message += f" Hint: {hint}"
+    raise CheckFailed(message)
+
+
+def unchanged(exercise, function_name, originals, arrays):
+    """Fail if the student's function modified its inputs in place."""
+    for name, before in originals.items():
+        if not np.array_equal(before, arrays[name]):
+            raise CheckFailed(
+                f"{exercise}: {function_name} changed its input {name} in place; work on a copy "
+                f"(for example {name}.copy()) or build a new array."
+            )
+
+
+def upstream_gradient(rng, shape):
+    """A random, non-uniform upstream gradient: a uniform one hides mistakes (BatchNorm's dx)."""
+    return rng.normal(size=shape)
+
+
+def away_from_kinks(rng, shape, margin=0.05):
+    """Standard normal values with none closer than ``margin`` to 0, where ReLU-like functions bend."""
+    x = rng.normal(size=shape)
+    return np.where(np.abs(x) < margin, np.sign(x + 1e-12) * margin + x, x)

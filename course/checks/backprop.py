@@ -62,7 +62,6 @@ def check_affine_backward(affine_forward, affine_backward, seed=0, N=4, input_sh
     compare(
         exercise, "dx", dx, expected_dx, GRADIENT_THRESHOLD,
         hint="dx = dout @ w.T, reshaped to the shape of x.",
-        mistakes=[((dout @ w.T).reshape(N, -1), "it is not reshaped back to the shape of x")],
     )
     compare(
         exercise, "dw", dw, expected_dw, GRADIENT_THRESHOLD, batch_size=N,

@@ -4,6 +4,8 @@ Each ``check_*`` raises CheckFailed (an AssertionError) with a one-line message 
 returns quietly otherwise; nbgrader test cells call them directly. In a notebook, wrap them in
 ``check(check_fn, ...)`` for a friendly ✅ / ❌ line.
 """
+from .arithmetic import check_conv_output_size, check_receptive_field
+from .attention import check_attention_backward
 from .backprop import (
     check_affine_backward,
     check_affine_forward,
@@ -12,5 +14,18 @@ from .backprop import (
     check_softmax_cross_entropy,
     check_two_layer_net,
 )
+from .convolution import check_conv_backward, check_conv_forward, check_max_pool_backward
+from .init import check_initializer
 from .judging import CheckFailed
+from .normalization import check_batchnorm_backward, check_batchnorm_forward, check_dropout, check_layernorm_backward
+from .optim import (
+    check_adagrad,
+    check_adam,
+    check_adam_bias_correction,
+    check_adamw,
+    check_rmsprop,
+    check_sgd,
+    check_sgd_momentum,
+)
+from .recurrent import check_lstm_backward, check_lstm_step_backward, check_rnn_backward, check_rnn_step_backward
 from .runner import check, summary

@@ -1,0 +1,269 @@
+"""Checks for lab 05: the convolution layer (forward and backward) and max-pooling's backward pass.
+
+Each check runs the student's functions on seeded random float64 inputs, compares forward values
+with the reference in ``course.layers`` and gradients with the numeric gradient of the reference
+forward, and raises CheckFailed with a one-line explanation; typical mistakes (a flipped kernel,
+padding on one side, the stride ignored, ``=`` where overlapping windows need ``+=``, the
+gradient sent to the whole pooling window ...) are recognised and named.
+
+Convolution is linear in x, in w and in b, and max-pooling is linear as long as no arg-max
+changes, so central differences are exact up to rounding for any step: the checks use a large
+step, which keeps rounding errors far below the threshold even on entries close to zero.
+"""
+import numpy as np
+
+from ..gradcheck import numerical_gradient
+from ..layers.convolution import conv_forward as reference_conv_forward
+from ..layers.convolution import conv_input_gradient, conv_weight_gradient
+from ..arithmetic import conv_output_size
+from ..layers.pooling import avg_pool_backward, avg_pool_forward
+from ..layers.pooling import max_pool_backward as reference_max_pool_backward
+from ..layers.pooling import max_pool_forward as reference_max_pool_forward
+from .judging import (
+    FORWARD_THRESHOLD,
+    GRADIENT_THRESHOLD,
+    CheckFailed,
+    call_student,
+    compare,
+    unchanged,
+    unpack,
+    upstream_gradient,
+)
+
+LINEAR_STEP = 1e-2  # numeric step for conv: exact for a linear function, little rounding
+POOL_STEP = 1e-3    # numeric step for max-pool: inputs are 0.05 apart, so no arg-max switches
+
+CONV_SHAPE_HINT = "H_out = (H + 2 * pad - KH) // stride + 1, and likewise for W."
+
+
+def _diagnose_shape(exercise, output, got, expected_shape, candidates, hint=""):
+    """Fail naming the mistake if ``got`` has the shape that one of ``candidates`` (shape, meaning)
+    produces, or all of them if several do; do nothing otherwise (``compare`` then reports the
+    shape in general terms)."""
+    try:
+        shape = np.shape(got)
+    except Exception:
+        return
+    if got is None or shape == tuple(expected_shape):
+        return
+    meanings = [meaning for wrong_shape, meaning in candidates
+                if tuple(wrong_shape) != tuple(expected_shape) and shape == tuple(wrong_shape)]
+    if meanings:
+        raise CheckFailed(
+            f"{exercise}: {output} has shape {shape} but should have shape {tuple(expected_shape)}; "
+            + "; or else ".join(meanings) + "." + (f" Hint: {hint}" if hint else "")
+        )
+
+
+def _conv_inputs(seed, N, C, H, W, F, KH, KW):
+    rng = np.random.default_rng(seed)
+    return rng, rng.normal(size=(N, C, H, W)), rng.normal(size=(F, C, KH, KW)), rng.normal(size=F)
+
+
+def _scatter_windows(dout, w, padded_shape, step, accumulate=True):
+    """The padded input gradient built window by window, the way a loop-based solution does it,
+    with windows ``step`` pixels apart; ``accumulate=False`` reproduces ``=`` instead of ``+=``."""
+    dx_padded = np.zeros(padded_shape)
+    kernel_height, kernel_width = w.shape[2:]
+    for n, f, i, j in np.ndindex(dout.shape):
+        window = (n, slice(None), slice(i * step, i * step + kernel_height), slice(j * step, j * step + kernel_width))
+        if accumulate:
+            dx_padded[window] += dout[n, f, i, j] * w[f]
+        else:
+            dx_padded[window] = dout[n, f, i, j] * w[f]
+    return dx_padded
+
+
+def _last_window_only(dout, x, w_shape, stride, pad):
+    """dw as a loop computes it with ``dw[f] = ...`` instead of ``dw[f] += ...``."""
+    n, _, height, width = x.shape
+    filters, _, kernel_height, kernel_width = w_shape
+    h_out, w_out = dout.shape[2:]
+    top, left = (h_out - 1) * stride, (w_out - 1) * stride
+    last_window = np.pad(x[-1], ((0, 0), (pad, pad), (pad, pad)))[:, top:top + kernel_height, left:left + kernel_width]
+    return dout[-1, :, -1, -1].reshape(filters, 1, 1, 1) * last_window
+
+
+def check_conv_forward(conv_forward, seed=0, N=2, C=3, H=7, W=8, F=4, KH=3, KW=3, stride=2, pad=1):
+    """``conv_forward(x, w, b, stride, pad) -> (out, cache)`` against the reference convolution."""
+    exercise = "conv_forward"
+    _, x, w, b = _conv_inputs(seed, N, C, H, W, F, KH, KW)
+    originals = {"x": x.copy(), "w": w.copy(), "b": b.copy()}
+    result = call_student(conv_forward, exercise, x, w, b, stride, pad)
+    out, _cache = unpack(result, ("out", "cache"), exercise, "conv_forward")
+    unchanged(exercise, "conv_forward", originals, {"x": x, "w": w, "b": b})
+
+    def size(n, kernel, s=stride, p=pad):  # -1 (no shape matches) where the kernel would not fit
+        return conv_output_size(n, kernel, s, p) if kernel <= n + 2 * p else -1
+
+    h_out, w_out = size(H, KH), size(W, KW)
+    _diagnose_shape(exercise, "out", out, (N, F, h_out, w_out), [
+        ((N, F, size(H, KH, 1), size(W, KW, 1)), "it has the size of a stride-1 convolution: the stride is ignored"),
+        ((N, F, size(H, KH, p=0), size(W, KW, p=0)), "it has the size of a convolution without padding: "
+                                                     "pad x with pad zeros on each side of H and W"),
+        ((N, F, size(H + pad, KH, p=0), size(W + pad, KW, p=0)), "x got pad zeros on one side only; pad puts "
+                                                                 "pad zeros on each side (2 * pad in all)"),
+        ((N, F, size(H, KH, p=2 * pad), size(W, KW, p=2 * pad)), "x got 2 * pad zeros on each side instead of pad"),
+        ((N, F, h_out - 1, w_out - 1), "it is one row and one column too small: mind the + 1 in the output size"),
+        ((N, F, h_out + 1, w_out + 1), "it is one row and one column too large: windows that do not fit are "
+                                       "dropped (floor), the last one must lie inside the padded input"),
+        ((N + 2 * pad, F, h_out, w_out), "the batch axis was padded too: pad only the last two axes of x"),
+        ((N, C, h_out, w_out), f"it has C = {C} channels: the output has one channel per filter, F = w.shape[0]"),
+    ], hint=CONV_SHAPE_HINT)
+    one_sided = np.pad(x, ((0, 0), (0, 0), (2 * pad, 0), (2 * pad, 0)))
+    mistakes = [
+        (reference_conv_forward(x, w[:, :, ::-1, ::-1], b, stride, pad)[0],
+         "the kernel is flipped (a true convolution); deep-learning convolution is cross-correlation: use w as it is"),
+        (reference_conv_forward(x, w, np.zeros(F), stride, pad)[0], "the bias b is missing"),
+        (reference_conv_forward(x, w, b, 1, pad)[0][:, :, :h_out, :w_out],
+         "the windows start at i and j instead of i * stride and j * stride: the stride is ignored"),
+        (reference_conv_forward(one_sided, w, b, stride, 0)[0],
+         "all the padding sits on the top and left; put pad zeros on each side"),
+    ]
+    if KH == KW:
+        mistakes.append((reference_conv_forward(x, w.transpose(0, 1, 3, 2), b, stride, pad)[0],
+                         "the kernel's height and width axes are swapped"))
+    compare(
+        exercise, "out", out, reference_conv_forward(x, w, b, stride, pad)[0], FORWARD_THRESHOLD,
+        hint="out[n, f, i, j] = sum(x_padded[n, :, i*stride : i*stride + KH, j*stride : j*stride + KW] * w[f]) + b[f].",
+        mistakes=mistakes,
+    )
+
+
+def check_conv_backward(conv_forward, conv_backward, seed=0, N=2, C=3, H=7, W=8, F=4, KH=3, KW=3, stride=2, pad=1):
+    """Gradients ``dx, dw, db`` of ``conv_backward`` against numeric gradients of the reference."""
+    exercise = "conv_backward"
+    rng, x, w, b = _conv_inputs(seed, N, C, H, W, F, KH, KW)
+    result = call_student(conv_forward, exercise, x.copy(), w.copy(), b.copy(), stride, pad)
+    _out, cache = unpack(result, ("out", "cache"), exercise, "conv_forward")
+    h_out, w_out = conv_output_size(H, KH, stride, pad), conv_output_size(W, KW, stride, pad)
+    dout = upstream_gradient(rng, (N, F, h_out, w_out))
+    result = call_student(conv_backward, exercise, dout.copy(), cache)
+    dx, dw, db = unpack(result, ("dx", "dw", "db"), exercise, "conv_backward")
+
+    def forward_of(x_, w_, b_):
+        return reference_conv_forward(x_, w_, b_, stride, pad)[0]
+
+    padded_shape = (N, C, H + 2 * pad, W + 2 * pad)
+    dx_padded = _scatter_windows(dout, w, padded_shape, stride)
+    crop = (slice(None), slice(None), slice(pad, pad + H), slice(pad, pad + W))
+    _diagnose_shape(exercise, "dx", dx, x.shape, [
+        (padded_shape, "it still includes the padding: crop it with dx_padded[:, :, pad:pad + H, pad:pad + W]"),
+    ])
+    dx_mistakes = [
+        (conv_input_gradient(dout, w[:, :, ::-1, ::-1], x.shape, stride, pad),
+         "the kernel is flipped; send dout * w[f] back onto the window exactly as the forward read it"),
+        (_scatter_windows(dout, w, padded_shape, stride, accumulate=False)[crop],
+         "windows (and filters) that share an input entry overwrite each other's gradient: use += instead of ="),
+        (_scatter_windows(dout, w, padded_shape, 1)[crop],
+         "the windows start at i and j instead of i * stride and j * stride: the stride is ignored"),
+    ]
+    if pad > 0:
+        dx_mistakes.append((dx_padded[:, :, :H, :W], "it is cropped at the wrong place: take "
+                                                     "dx_padded[:, :, pad:pad + H, pad:pad + W]"))
+    compare(
+        exercise, "dx", dx, numerical_gradient(lambda v: forward_of(v, w, b), x, dout, LINEAR_STEP), GRADIENT_THRESHOLD,
+        hint="for every output (n, f, i, j), add dout[n, f, i, j] * w[f] onto the window of dx_padded it came from, "
+             "then crop the padding.",
+        mistakes=dx_mistakes,
+    )
+    expected_dw = numerical_gradient(lambda v: forward_of(x, v, b), w, dout, LINEAR_STEP)
+    _diagnose_shape(exercise, "dw", dw, w.shape, [
+        ((N,) + w.shape, "it still has the batch axis: sum the contributions of all images"),
+    ])
+    compare(
+        exercise, "dw", dw, expected_dw, GRADIENT_THRESHOLD, batch_size=N,
+        hint="dw[f] adds dout[n, f, i, j] * (the window of x_padded at (i, j)) over every image n and position (i, j).",
+        mistakes=[
+            (expected_dw[:, :, ::-1, ::-1],
+             "it is flipped; the forward uses w without flipping, so dw is not flipped either"),
+            (conv_weight_gradient(dout[:1], x[:1], (KH, KW), stride, pad),
+             "it uses only the first example instead of summing over the batch"),
+            (_last_window_only(dout, x, w.shape, stride, pad),
+             "only the last window counts: use += instead of = to add up every image and window"),
+        ],
+    )
+    _diagnose_shape(exercise, "db", db, (F,), [
+        ((F, h_out, w_out), "sum dout over the positions (axes 2 and 3) as well as the batch"),
+        ((N, F), "it still has the batch axis: db = dout.sum(axis=(0, 2, 3))"),
+    ])
+    compare(
+        exercise, "db", db, numerical_gradient(lambda v: forward_of(x, w, v), b, dout, LINEAR_STEP), GRADIENT_THRESHOLD,
+        batch_size=N,
+        hint="b[f] is added at every position of every image, so db[f] = dout[:, f].sum().",
+        mistakes=[
+            (dout.mean(axis=(0, 2, 3)), "it averages dout instead of summing it"),
+            (dout[0].sum(axis=(1, 2)), "it uses only the first example instead of summing over the batch"),
+        ],
+    )
+
+
+def _distinct_values(rng, shape, gap=0.05):
+    """Random values no two closer than ``gap``: every window has a single maximum."""
+    return gap * (rng.permutation(int(np.prod(shape))).reshape(shape) - np.prod(shape) / 2)
+
+
+def _route_to_argmax(dout, argmax, kernel, x_shape, step, swap=False, accumulate=True):
+    """Max-pool gradient sent window by window to the arg-max, as a loop-based solution does,
+    with windows ``step`` apart; ``swap`` swaps row and column, ``accumulate=False`` uses ``=``."""
+    dx = np.zeros(x_shape)
+    for n, c, i, j in np.ndindex(dout.shape):
+        row, column = divmod(int(argmax[n, c, i, j]), kernel)
+        if swap:
+            row, column = column, row
+        where = (n, c, i * step + row, j * step + column)
+        dx[where] = dx[where] + dout[n, c, i, j] if accumulate else dout[n, c, i, j]
+    return dx
+
+
+def check_max_pool_backward(max_pool_forward, max_pool_backward, seed=0, N=2, C=3, H=6, W=7, kernel=2, stride=2):
+    """``max_pool_forward(x, kernel, stride)`` against the reference, then ``max_pool_backward``
+    against the numeric gradient (inputs have no ties)."""
+    exercise = "max_pool_backward"
+    rng = np.random.default_rng(seed)
+    x = _distinct_values(rng, (N, C, H, W))
+    original = x.copy()
+    result = call_student(max_pool_forward, exercise, x, kernel, stride)
+    out, cache = unpack(result, ("out", "cache"), exercise, "max_pool_forward")
+    unchanged(exercise, "max_pool_forward", {"x": original}, {"x": x})
+    expected_out, reference_cache = reference_max_pool_forward(x, kernel, stride)
+    h_out, w_out = expected_out.shape[2:]
+    _diagnose_shape(exercise, "the output of max_pool_forward", out, expected_out.shape, [
+        ((N, C, H - kernel + 1, W - kernel + 1), "it has the size of a stride-1 pooling: the stride is ignored"),
+        ((N, C, -(-(H - kernel) // stride) + 1, -(-(W - kernel) // stride) + 1),
+         "it rounds up: windows that do not fit are dropped, H_out = (H - kernel) // stride + 1"),
+        ((N, C, H // stride, W // stride), "H_out = (H - kernel) // stride + 1, not H // stride"),
+    ])
+    compare(
+        exercise, "the output of max_pool_forward", out, expected_out, FORWARD_THRESHOLD,
+        hint="out[n, c, i, j] = x[n, c, i*stride : i*stride + kernel, j*stride : j*stride + kernel].max().",
+        mistakes=[
+            (avg_pool_forward(x, kernel, stride)[0], "it averages the window; max pooling keeps its largest entry"),
+            (-reference_max_pool_forward(-x, kernel, stride)[0], "it keeps the smallest entry of each window"),
+        ],
+    )
+    dout = upstream_gradient(rng, (N, C, h_out, w_out))
+    dx = call_student(max_pool_backward, exercise, dout.copy(), cache)
+    argmax = reference_cache[3]
+    # the arg-max of the windows a backward pass finds when it forgets the stride
+    stride_one_argmax = reference_max_pool_forward(x, kernel, 1)[1][3][:, :, :h_out, :w_out]
+    avg_cache = avg_pool_forward(x, kernel, stride)[1]
+    expected = numerical_gradient(lambda v: reference_max_pool_forward(v, kernel, stride)[0], x, dout, POOL_STEP)
+    compare(
+        exercise, "dx", dx, expected, GRADIENT_THRESHOLD,
+        hint="each window sends dout[n, c, i, j] to the one entry that was its maximum; the others get 0.",
+        mistakes=[
+            (avg_pool_backward(dout * kernel * kernel, avg_cache),
+             "every entry of the window gets the gradient; only the arg-max (the entry that was picked) should"),
+            (avg_pool_backward(dout, avg_cache), "it is average pooling's gradient (dout / kernel**2 to every entry)"),
+            (reference_max_pool_backward(np.ones_like(dout), reference_cache),
+             "it returns the arg-max mask without multiplying by dout"),
+            (_route_to_argmax(dout, stride_one_argmax, kernel, x.shape, 1),
+             "the windows start at i and j instead of i * stride and j * stride: the stride is ignored"),
+            (_route_to_argmax(dout, argmax, kernel, x.shape, stride, accumulate=False),
+             "an entry that is the maximum of two overlapping windows must collect both: use += instead of ="),
+            (_route_to_argmax(dout, argmax, kernel, x.shape, stride, swap=True),
+             "the row and column of the arg-max are swapped: flat index a in the window is row a // kernel, "
+             "column a % kernel"),
+        ],
+    )

@@ -1,0 +1,304 @@
+"""Checks for lab 04: BatchNorm forward (with running statistics) and backward, LayerNorm, dropout.
+
+Forward values are compared with the reference in ``course.layers``; gradients with the numeric
+gradient of the reference forward, for a random, non-uniform ``dout`` (with a uniform one the true
+BatchNorm dx is zero and a wrong dx can look right). Running statistics must follow
+``torch.nn.BatchNorm1d`` exactly.
+"""
+import numpy as np
+
+from ..gradcheck import numerical_gradient
+from ..layers.batchnorm import batchnorm_forward as reference_batchnorm_forward
+from ..layers.layer_group_norm import layernorm_forward as reference_layernorm_forward
+from ..layers.normalization import standardize, standardize_backward
+from .judging import (
+    FORWARD_THRESHOLD,
+    GRADIENT_THRESHOLD,
+    CheckFailed,
+    call_student,
+    compare,
+    unchanged,
+    unpack,
+    upstream_gradient,
+)
+
+EPS = 1e-5
+
+
+def _enough_values(check, name, count):
+    """With only two values to normalize, x_hat is +-1 whatever x is, the true dx is of the order of
+    eps and central differences cannot judge it; the checks need at least three."""
+    if count < 3:
+        raise ValueError(f"{check}: {name} must be at least 3 (with 2 values per group dx is nearly zero), got {count}.")
+
+
+def _affine(x_hat, gamma, beta):
+    return gamma * x_hat + beta
+
+
+def _normalization_mistakes(x, gamma, beta, axis, other_axis_meaning):
+    """Wrong forward outputs every normalization layer invites."""
+    x_hat, _ = standardize(x, axis, EPS)
+    centered = x - x.mean(axis=axis, keepdims=True)
+    unbiased = x.var(axis=axis, ddof=1, keepdims=True)
+    return [
+        (_affine(centered / np.sqrt(unbiased + EPS), gamma, beta),
+         "it normalizes with the unbiased variance (divide by N - 1); normalizing uses the biased one (divide by N)"),
+        (_affine(centered / (x.std(axis=axis, keepdims=True) + EPS), gamma, beta),
+         "eps is added outside the square root; divide by sqrt(var + eps)"),
+        (_affine(x_hat, beta, gamma), "gamma and beta are swapped: out = gamma * x_hat + beta"),
+        (x_hat, "gamma and beta are not applied"),
+        (_affine(standardize(x, 1 - axis, EPS)[0], gamma, beta), other_axis_meaning),
+    ]
+
+
+def _bn_batch(rng, N, D):
+    """A batch whose features have means far from 0 and variances far from 1."""
+    return rng.uniform(0.5, 3.0, size=D) * rng.normal(size=(N, D)) + rng.normal(scale=2.0, size=D)
+
+
+def _check_running_statistic(exercise, bn_param, key, expected, previous, batch_value, momentum, step, extra_mistakes=()):
+    if key not in bn_param:
+        raise CheckFailed(
+            f"{exercise}: bn_param has no {key!r} after a training step; create it when it is missing "
+            "(torch starts from running_mean = zeros and running_var = ones) and store it in bn_param."
+        )
+    compare(
+        exercise, f"bn_param[{key!r}] after training step {step + 1}", bn_param[key], expected, FORWARD_THRESHOLD,
+        hint=f"{key} = (1 - momentum) * {key} + momentum * batch value, with momentum = {momentum} (torch's convention).",
+        mistakes=[
+            (momentum * previous + (1 - momentum) * batch_value,
+             "momentum is applied the wrong way round: torch keeps (1 - momentum) of the old value"),
+            (previous, f"{key} was not updated in training mode"),
+            (batch_value, "it is replaced by the batch statistic instead of averaged with the old value"),
+            *extra_mistakes,
+        ],
+    )
+
+
+def check_batchnorm_forward(batchnorm_forward, seed=0, N=8, D=5, steps=3, momentum=0.1):
+    """``batchnorm_forward(x, gamma, beta, bn_param)``: several training steps (output, running
+    mean and running variance as torch.nn.BatchNorm1d, updated in place), then test mode."""
+    exercise = "batchnorm_forward"
+    rng = np.random.default_rng(seed)
+    gamma, beta = rng.normal(size=D), rng.normal(size=D)
+    settings = {} if momentum == 0.1 else {"momentum": momentum}
+    student_param, reference_param = {"mode": "train", **settings}, {"mode": "train", **settings}
+    for step in range(steps):
+        x = _bn_batch(rng, N, D)
+        previous_mean = reference_param.get("running_mean", np.zeros(D)).copy()
+        previous_var = reference_param.get("running_var", np.ones(D)).copy()
+        held = {key: student_param.get(key) for key in ("running_mean", "running_var")}
+        result = call_student(batchnorm_forward, exercise, x.copy(), gamma.copy(), beta.copy(), student_param)
+        out, _cache = unpack(result, ("out", "cache"), exercise, "batchnorm_forward")
+        expected = reference_batchnorm_forward(x, gamma, beta, reference_param)[0]
+        compare(exercise, f"out (training step {step + 1})", out, expected, FORWARD_THRESHOLD,
+                hint="x_hat = (x - mean) / sqrt(var + eps) with the mean and biased variance of each feature over the batch.",
+                mistakes=_normalization_mistakes(x, gamma, beta, 0, "the statistics are taken per example (axis 1); "
+                                                 "BatchNorm averages each feature over the batch (axis 0)")
+                + [(_affine((x - previous_mean) / np.sqrt(previous_var + EPS), gamma, beta),
+                    "it uses the running statistics in training mode; normalize with the batch's own statistics")])
+        _check_running_statistic(exercise, student_param, "running_mean", reference_param["running_mean"],
+                                 previous_mean, x.mean(axis=0), momentum, step)
+        unbiased, biased = x.var(axis=0, ddof=1), x.var(axis=0)
+        _check_running_statistic(
+            exercise, student_param, "running_var", reference_param["running_var"], previous_var, unbiased, momentum, step,
+            extra_mistakes=[((1 - momentum) * previous_var + momentum * biased,
+                             "it is updated with the biased batch variance (divide by N); torch feeds running_var the "
+                             "unbiased one (divide by N - 1)")]
+            + ([((1 - momentum) * 0.0 + momentum * unbiased, "running_var started from zeros; torch starts it from ones")]
+               if step == 0 else []))
+        for key, array in held.items():
+            if array is not None and array is not student_param[key] and not np.array_equal(array, student_param[key]):
+                raise CheckFailed(
+                    f"{exercise}: bn_param[{key!r}] was replaced by a new array instead of updated in place; torch "
+                    f"updates its buffers in place (e.g. {key} *= 1 - momentum; {key} += momentum * batch value), "
+                    "so that code holding the array sees the new values."
+                )
+
+    student_param["mode"] = reference_param["mode"] = "test"
+    x = _bn_batch(rng, N, D)
+    before = {key: np.array(student_param[key], copy=True) for key in ("running_mean", "running_var")}
+    result = call_student(batchnorm_forward, exercise, x.copy(), gamma.copy(), beta.copy(), student_param)
+    out, _cache = unpack(result, ("out", "cache"), exercise, "batchnorm_forward")
+    running_mean, running_var = reference_param["running_mean"], reference_param["running_var"]
+    compare(exercise, "out in test mode", out, reference_batchnorm_forward(x, gamma, beta, reference_param)[0],
+            FORWARD_THRESHOLD, hint="in test mode x_hat = (x - running_mean) / sqrt(running_var + eps).",
+            mistakes=[(_affine(standardize(x, 0, EPS)[0], gamma, beta),
+                       "it uses the batch statistics in test mode; use running_mean and running_var"),
+                      (_affine((x - running_mean) / np.sqrt(running_var), gamma, beta),
+                       "eps is missing: divide by sqrt(running_var + eps)"),
+                      (_affine((x - running_mean) / (running_var + EPS), gamma, beta),
+                       "it divides by the variance instead of its square root")])
+    for key, value in before.items():
+        if not np.array_equal(value, student_param[key]):
+            raise CheckFailed(f"{exercise}: bn_param[{key!r}] changed in test mode; only training steps update the "
+                              "running statistics.")
+
+
+def check_batchnorm_backward(batchnorm_forward, batchnorm_backward, seed=0, N=6, D=4):
+    """``batchnorm_backward(dout, cache) -> (dx, dgamma, dbeta)`` in training mode and in test mode,
+    against numeric gradients of the reference forward."""
+    exercise = "batchnorm_backward"
+    _enough_values("check_batchnorm_backward", "N", N)
+    rng = np.random.default_rng(seed)
+    gamma, beta = rng.normal(size=D), rng.normal(size=D)
+    x = _bn_batch(rng, N, D)
+    dout = upstream_gradient(rng, (N, D))
+    x_hat, inv_std = standardize(x, 0, EPS)
+    dx_hat = dout * gamma
+    train_mistakes = [
+        (dx_hat * inv_std, "it treats the batch mean and variance as constants; they depend on every x, so dx "
+                           "needs the paths through the mean and through the variance"),
+        (inv_std * (dx_hat - dx_hat.mean(axis=0)), "the path through the variance is missing"),
+        (inv_std * (dx_hat - x_hat * np.mean(dx_hat * x_hat, axis=0)), "the path through the mean is missing"),
+        (standardize_backward(dout, x_hat, inv_std, axis=0), "gamma is missing: start from dx_hat = dout * gamma"),
+    ]
+    train = {"mode": "train"}
+    running = {"running_mean": rng.normal(size=D), "running_var": rng.uniform(0.5, 2.0, size=D)}
+    test = {"mode": "test", **running}
+    test_x_hat = (x - running["running_mean"]) / np.sqrt(running["running_var"] + EPS)
+    test_inv_std = 1.0 / np.sqrt(running["running_var"] + EPS)
+    test_mistakes = [
+        (standardize_backward(dx_hat, test_x_hat, test_inv_std, axis=0),
+         "in test mode the running statistics are constants, so dx = dout * gamma / sqrt(running_var + eps), "
+         "without the mean and variance terms of training"),
+        (dx_hat / np.sqrt(running["running_var"]), "eps is missing: divide by sqrt(running_var + eps)"),
+    ]
+    train_hint = ("dx = inv_std / N * (N * dx_hat - sum(dx_hat) - x_hat * sum(dx_hat * x_hat)) with dx_hat = dout * gamma "
+                  "and the sums over the batch.")
+    test_hint = "dx = dout * gamma / sqrt(running_var + eps)."
+    for mode, settings, mistakes, dx_hint in (("training", train, train_mistakes, train_hint),
+                                              ("test", test, test_mistakes, test_hint)):
+        fresh = lambda: {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in settings.items()}  # noqa: E731
+        result = call_student(batchnorm_forward, exercise, x.copy(), gamma.copy(), beta.copy(), fresh())
+        _out, cache = unpack(result, ("out", "cache"), exercise, "batchnorm_forward")
+        result = call_student(batchnorm_backward, exercise, dout.copy(), cache)
+        dx, dgamma, dbeta = unpack(result, ("dx", "dgamma", "dbeta"), exercise, "batchnorm_backward")
+
+        def forward(x_, gamma_, beta_):
+            return reference_batchnorm_forward(x_, gamma_, beta_, fresh())[0]
+
+        compare(exercise, f"dx ({mode} mode)", dx, numerical_gradient(lambda v: forward(v, gamma, beta), x, dout),
+                GRADIENT_THRESHOLD, hint=dx_hint, mistakes=mistakes)
+        compare(exercise, f"dgamma ({mode} mode)", dgamma, numerical_gradient(lambda v: forward(x, v, beta), gamma, dout),
+                GRADIENT_THRESHOLD, batch_size=N,
+                hint="gamma scales every example, so dgamma = sum(dout * x_hat, axis=0).",
+                mistakes=[(np.sum(dout * x, axis=0), "it uses x instead of x_hat"),
+                          (np.sum(dout * (test_x_hat if mode == "training" else x_hat), axis=0),
+                           "x_hat is normalized with the wrong statistics (batch ones in test mode, or running ones in training)")])
+        compare(exercise, f"dbeta ({mode} mode)", dbeta, numerical_gradient(lambda v: forward(x, gamma, v), beta, dout),
+                GRADIENT_THRESHOLD, batch_size=N, hint="beta is added to every example, so dbeta = sum(dout, axis=0).")
+
+
+def check_layernorm_backward(layernorm_forward, layernorm_backward, seed=0, N=4, D=5):
+    """``layernorm_forward(x, gamma, beta)`` and ``layernorm_backward(dout, cache)``: the forward value
+    against the reference, the three gradients against numeric gradients."""
+    exercise = "layernorm_backward"
+    _enough_values("check_layernorm_backward", "D", D)
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(0.5, 3.0, size=(N, 1)) * rng.normal(size=(N, D)) + rng.normal(scale=2.0, size=(N, 1))
+    gamma, beta = rng.normal(size=D), rng.normal(size=D)
+    originals = {"x": x.copy(), "gamma": gamma.copy(), "beta": beta.copy()}
+    arrays = {name: value.copy() for name, value in originals.items()}
+    result = call_student(layernorm_forward, exercise, arrays["x"], arrays["gamma"], arrays["beta"])
+    out, cache = unpack(result, ("out", "cache"), exercise, "layernorm_forward")
+    unchanged(exercise, "layernorm_forward", originals, arrays)
+    mistakes = _normalization_mistakes(x, gamma, beta, 1, "it normalizes over the batch (axis 0) like BatchNorm; "
+                                       "LayerNorm normalizes each example over its features (the last axis)")
+    compare(exercise, "the output of layernorm_forward", out, reference_layernorm_forward(x, gamma, beta)[0],
+            FORWARD_THRESHOLD, hint="x_hat = (x - mean) / sqrt(var + eps), mean and biased var of each row (axis=-1, keepdims=True).",
+            mistakes=mistakes)
+    dout = upstream_gradient(rng, (N, D))
+    result = call_student(layernorm_backward, exercise, dout.copy(), cache)
+    dx, dgamma, dbeta = unpack(result, ("dx", "dgamma", "dbeta"), exercise, "layernorm_backward")
+    x_hat, inv_std = standardize(x, 1, EPS)
+    dx_hat = dout * gamma
+    compare(exercise, "dx", dx, numerical_gradient(lambda v: reference_layernorm_forward(v, gamma, beta)[0], x, dout),
+            GRADIENT_THRESHOLD, hint="BatchNorm's dx with the sums taken over each row (axis=-1) and D in place of N.",
+            mistakes=[(dx_hat * inv_std, "it treats each row's mean and variance as constants; they depend on x, so "
+                                         "dx needs the paths through the mean and through the variance"),
+                      (inv_std * (dx_hat - dx_hat.mean(axis=1, keepdims=True)), "the path through the variance is missing"),
+                      (standardize_backward(dout, x_hat, inv_std, axis=1), "gamma is missing: start from dx_hat = dout * gamma")])
+    compare(exercise, "dgamma", dgamma,
+            numerical_gradient(lambda v: reference_layernorm_forward(x, v, beta)[0], gamma, dout), GRADIENT_THRESHOLD,
+            batch_size=N, hint="gamma is shared by all rows, so dgamma = sum(dout * x_hat, axis=0).",
+            mistakes=[(np.sum(dout * x, axis=0), "it uses x instead of x_hat")])
+    compare(exercise, "dbeta", dbeta,
+            numerical_gradient(lambda v: reference_layernorm_forward(x, gamma, v)[0], beta, dout), GRADIENT_THRESHOLD,
+            batch_size=N, hint="beta is shared by all rows, so dbeta = sum(dout, axis=0).")
+
+
+def _dropout_train_output(exercise, dropout_forward, x, p, seed):
+    out, cache = unpack(call_student(dropout_forward, exercise, x.copy(), p, "train", seed=seed),
+                        ("out", "cache"), exercise, "dropout_forward")
+    out = np.asarray(out, dtype=np.float64)
+    if out.shape != x.shape:
+        raise CheckFailed(f"{exercise}: out has shape {out.shape} but should have the shape of x, {x.shape}.")
+    if not np.all(np.isfinite(out)):
+        raise CheckFailed(f"{exercise}: out contains NaN or inf for p = {p}; with p = 1 every unit is dropped, so return "
+                          "zeros without dividing by 1 - p = 0.")
+    return out, cache
+
+
+def check_dropout(dropout_forward, dropout_backward, seed=0, p=0.3, shape=(200, 500)):
+    """Inverted dropout with ``p`` the DROP probability: kept units scaled by 1 / (1 - p) in 'train',
+    a fraction close to p dropped over a large draw, the mask reproducible from ``seed``, backward
+    using the forward's mask, the identity in 'test', and p = 0 and p = 1 handled."""
+    exercise = "dropout"
+    if not 0.0 < p < 1.0:
+        raise ValueError(f"check_dropout: p must lie strictly between 0 and 1 (p = 0 and p = 1 are always tried too), got {p}.")
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(0.5, 2.0, size=shape) * rng.choice([-1.0, 1.0], size=shape)  # no zeros: 0 means dropped
+    out, cache = _dropout_train_output(exercise, dropout_forward, x, p, seed)
+    kept = out != 0
+    compare(exercise, "out (train mode)", out, x * kept / (1 - p), FORWARD_THRESHOLD,
+            hint="inverted dropout: out = x * mask / (1 - p), where mask keeps each unit with probability 1 - p.",
+            mistakes=[(x * kept, "the kept units are not scaled; inverted dropout divides them by the keep probability 1 - p"),
+                      (x * kept * p, "the kept units are multiplied by p; divide them by the keep probability 1 - p"),
+                      (x * kept * (1 - p), "the kept units are multiplied by 1 - p (the notes' non-inverted test-time "
+                                           "rule); inverted dropout divides by 1 - p during training"),
+                      (x * kept / p, "the kept units are divided by p; p is the drop probability, so divide by 1 - p")])
+    dropped = 1.0 - kept.mean()
+    tolerance = 6 * np.sqrt(p * (1 - p) / x.size) + 1e-12
+    if abs(dropped - p) > tolerance:
+        reason = ("p is the probability of DROPPING a unit: keep a unit where rand >= p"
+                  if abs(dropped - (1 - p)) <= tolerance else "each unit must be dropped independently with probability p")
+        raise CheckFailed(f"{exercise}: it dropped a fraction {dropped:.4f} of {x.size} units, expected about p = {p}; {reason}.")
+    again, _ = _dropout_train_output(exercise, dropout_forward, x, p, seed)
+    if not np.array_equal(again, out):
+        raise CheckFailed(f"{exercise}: the same seed gave a different mask; draw the mask from "
+                          "np.random.default_rng(seed) inside dropout_forward.")
+    other, _ = _dropout_train_output(exercise, dropout_forward, x, p, seed + 1)
+    if 0 < p < 1 and np.array_equal(other, out):
+        raise CheckFailed(f"{exercise}: seeds {seed} and {seed + 1} gave the same mask; the mask must come from the seed argument.")
+
+    dout = upstream_gradient(rng, shape)
+    dx = np.asarray(call_student(dropout_backward, exercise, dout.copy(), cache), dtype=np.float64)
+    if dx.shape == shape and np.any(dx == 0) and not np.array_equal(dx != 0, kept):
+        raise CheckFailed(f"{exercise}: dx is zero in other places than the forward output; backward must reuse the "
+                          "forward pass's mask, kept in the cache, not draw a new one.")
+    compare(exercise, "dx (train mode)", dx, dout * kept / (1 - p), GRADIENT_THRESHOLD,
+            hint="dx = dout * mask / (1 - p), with the mask of the forward pass.",
+            mistakes=[(dout, "it ignores the mask: multiply dout by the forward's mask / (1 - p)"),
+                      (dout * kept, "it is not scaled by 1 / (1 - p) like the forward pass")])
+
+    small = x[:4, :6]
+    test_out, test_cache = unpack(call_student(dropout_forward, exercise, small.copy(), p, "test", seed=seed),
+                                  ("out", "cache"), exercise, "dropout_forward")
+    compare(exercise, "out (test mode)", test_out, small, FORWARD_THRESHOLD,
+            hint="with inverted dropout the layer is the identity in test mode.",
+            mistakes=[(small * (1 - p), "it scales by 1 - p in test mode; that is the non-inverted scheme of the lecture "
+                                        "notes, inverted dropout already scaled during training"),
+                      (small * p, "it scales by p in test mode (the notes' erratum); inverted dropout leaves test mode alone"),
+                      (small / (1 - p), "it scales by 1 / (1 - p) in test mode; that belongs to training only")])
+    test_dout = dout[:4, :6]
+    compare(exercise, "dx (test mode)", call_student(dropout_backward, exercise, test_dout.copy(), test_cache), test_dout,
+            GRADIENT_THRESHOLD, hint="in test mode the layer is the identity, so dx = dout.")
+
+    edge = x[:5, :8]
+    out_zero, _ = _dropout_train_output(exercise, dropout_forward, edge, 0.0, seed)
+    compare(exercise, "out for p = 0", out_zero, edge, FORWARD_THRESHOLD, hint="with p = 0 nothing is dropped and 1 - p = 1.")
+    out_one, _ = _dropout_train_output(exercise, dropout_forward, edge, 1.0, seed)
+    compare(exercise, "out for p = 1", out_one, np.zeros_like(edge), FORWARD_THRESHOLD,
+            hint="with p = 1 every unit is dropped: return zeros (and do not divide by 1 - p = 0).")

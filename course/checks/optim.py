@@ -1,0 +1,397 @@
+"""Checks for lab 03: a student's optimizer class against torch.optim's trajectory.
+
+The student's class is driven exactly like ``course.optim``'s: ``Class(params, lr=..., ...)`` on a
+list of NumPy arrays, then ``step(grads)`` 20 times on a small least-squares problem whose
+gradients are computed in NumPy from the current parameters. torch.optim runs the same problem
+in float64 beside it. Halfway through, ``optimizer.lr`` is halved, as a scheduler would.
+The first step after which the parameters differ is reported with a diagnosis: the student's
+trajectory is compared with those of typical wrong update rules (epsilon inside the square
+root, missing bias correction, learning rate inside the momentum buffer ...).
+"""
+import numpy as np
+
+from ..gradcheck import rel_error
+from .judging import FORWARD_THRESHOLD, CheckFailed, call_student, compare
+
+STEPS = 20
+LR_FACTOR = 0.5  # optimizer.lr is multiplied by this before step STEPS // 2 + 1
+MATCH_THRESHOLD = 1e-6  # a wrong rule "explains" the student's trajectory below this error
+
+
+class LeastSquares:
+    """``0.5 * mean_n |x_n W + b - y_n|^2`` with gradients in NumPy. ``badly_scaled`` shrinks the
+    features by 1, 1e-2, 1e-4, 1e-6, so that some gradients are tiny and epsilon matters."""
+
+    def __init__(self, seed, badly_scaled=True, N=8, D=4, M=3):
+        rng = np.random.default_rng(seed)
+        scales = 10.0 ** -np.arange(0, 2 * D, 2) if badly_scaled else np.ones(D)
+        self.X = rng.normal(size=(N, D)) * scales
+        self.Y = rng.normal(size=(N, M))
+        self.start = [rng.normal(size=(D, M)), rng.normal(size=M)]
+
+    def gradients(self, params):
+        weight, bias = params
+        residual = self.X @ weight + bias - self.Y
+        return [self.X.T @ residual / len(self.X), residual.mean(axis=0)]
+
+
+# The update rules in NumPy, each with the typical mistakes it can make (mistake=None: torch's rule).
+# They only explain a failure; the verdict always comes from torch.optim.
+
+def _sgd_rule(p, g, state, lr, hp, mistake):
+    momentum, dampening, weight_decay = hp["momentum"], hp["dampening"], hp["weight_decay"]
+    rate = {"ascent": -lr, "no_lr": 1.0, "lr_in_buffer": 1.0}.get(mistake, lr)
+    if weight_decay and mistake not in ("decay_missing", "decay_after", "decay_outside_buffer"):
+        g = g + weight_decay * p
+    if momentum and mistake != "no_momentum":
+        previous = state.get("buf", 0.0)
+        if mistake == "ema":
+            state["buf"] = momentum * previous + (1 - momentum) * g
+        elif mistake == "lr_in_buffer":
+            state["buf"] = momentum * previous + lr * g
+        elif "buf" not in state and mistake != "zero_buffer":
+            state["buf"] = g.copy()
+        else:
+            state["buf"] = momentum * previous + (1 - dampening) * g
+        if hp["nesterov"] and mistake != "no_nesterov":
+            g = (lr * g if mistake == "lr_in_buffer" else g) + momentum * state["buf"]
+        else:
+            g = state["buf"]
+    if mistake == "decay_outside_buffer":
+        g = g + weight_decay * p
+    p -= rate * g
+    if mistake == "decay_after":
+        p -= lr * weight_decay * p
+
+
+def _adagrad_rule(p, g, state, lr, hp, mistake):
+    state["t"] = state.get("t", 0) + 1
+    if hp["weight_decay"]:
+        g = g + hp["weight_decay"] * p
+    lr = lr / (1 + (state["t"] - (0 if mistake == "decay_from_t" else 1)) * hp["lr_decay"])
+    state["sum"] = g * g if mistake == "no_accumulation" else state.get("sum", 0.0) + g * g
+    if mistake == "eps_inside":
+        p -= lr * g / np.sqrt(state["sum"] + hp["eps"])
+    elif mistake == "no_sqrt":
+        p -= lr * g / (state["sum"] + hp["eps"])
+    else:
+        p -= lr * g / (np.sqrt(state["sum"]) + hp["eps"])
+
+
+def _rmsprop_rule(p, g, state, lr, hp, mistake):
+    alpha, eps, momentum = hp["alpha"], hp["eps"], hp["momentum"]
+    state["t"] = state.get("t", 0) + 1
+    if hp["weight_decay"]:
+        g = g + hp["weight_decay"] * p
+    old = state.get("square_avg", 0.0)
+    new = {"no_one_minus_alpha": alpha * old + g * g,
+           "alpha_swapped": (1 - alpha) * old + alpha * g * g}.get(mistake, alpha * old + (1 - alpha) * g * g)
+    state["square_avg"] = new
+    if mistake == "bias_corrected":
+        new = new / (1 - alpha ** state["t"])
+    if hp["centered"] and mistake != "not_centered":
+        state["grad_avg"] = alpha * state.get("grad_avg", 0.0) + (1 - alpha) * g
+        new = new - state["grad_avg"] ** 2
+    avg = np.sqrt(new + eps) if mistake == "eps_inside" else np.sqrt(new) + eps
+    if momentum:
+        scale = lr if mistake == "lr_in_buffer" else 1.0
+        state["buf"] = momentum * state.get("buf", 0.0) + scale * g / avg
+        p -= (1.0 if mistake == "lr_in_buffer" else lr) * state["buf"]
+    else:
+        p -= lr * g / avg
+
+
+def _adam_rule(p, g, state, lr, hp, mistake):
+    beta1, beta2 = hp["betas"][::-1] if mistake == "betas_swapped" else hp["betas"]
+    eps, weight_decay = hp["eps"], hp["weight_decay"]
+    t = state["t"] = state.get("t", 0) + 1
+    decoupled = hp["decoupled"] != (mistake == "decay_style_swapped")
+    if weight_decay and decoupled and mistake not in ("decay_after", "decay_unscaled"):
+        p *= 1 - lr * weight_decay
+    elif weight_decay and not decoupled:
+        g = g + weight_decay * p
+    m = state["m"] = beta1 * state.get("m", 0.0) + (1 - beta1) * g
+    v = state["v"] = beta2 * state.get("v", 0.0) + (1 - beta2) * g * g
+    if hp["amsgrad"] and mistake != "no_amsgrad":
+        v = state["v_max"] = np.maximum(state.get("v_max", 0.0), v)
+    if mistake not in ("no_bias_correction", "only_v_corrected"):
+        m = m / (1 - beta1**t)
+    if mistake not in ("no_bias_correction", "only_m_corrected"):
+        v = v / (1 - beta2**t)
+    before = p.copy()
+    p -= lr * m / (np.sqrt(v + eps) if mistake == "eps_inside" else np.sqrt(v) + eps)
+    if mistake == "decay_after":
+        p -= lr * weight_decay * p
+    elif mistake == "decay_unscaled":
+        p -= weight_decay * before
+
+
+RULES = {"SGD": _sgd_rule, "Adagrad": _adagrad_rule, "RMSprop": _rmsprop_rule, "Adam": _adam_rule,
+         "AdamW": _adam_rule}
+_ADAM_HINT = ("torch's Adam: m = beta1 * m + (1 - beta1) * g; v = beta2 * v + (1 - beta2) * g * g; "
+              "p -= lr * m_hat / (sqrt(v_hat) + eps) with m_hat = m / (1 - beta1**t), v_hat = v / (1 - beta2**t), "
+              "t = 1 at the first step.")
+HINTS = {
+    "sgd": "torch's SGD: g = grad + weight_decay * p; p -= lr * g.",
+    "sgd_momentum": "torch's SGD: g = grad + weight_decay * p; buf = g at the first step, then buf = momentum * "
+                    "buf + (1 - dampening) * g; p -= lr * (g + momentum * buf if nesterov else buf).",
+    "adagrad": "torch's Adagrad: sum += g * g; p -= lr * g / (sqrt(sum) + eps), with eps outside the square root.",
+    "rmsprop": "torch's RMSprop: square_avg = alpha * square_avg + (1 - alpha) * g * g; p -= lr * g / "
+               "(sqrt(square_avg) + eps), no bias correction; with momentum buf = momentum * buf + g / "
+               "(sqrt(square_avg) + eps), p -= lr * buf.",
+    "adam": _ADAM_HINT,
+    "adamw": _ADAM_HINT + " AdamW first shrinks p *= 1 - lr * weight_decay instead of adding weight_decay * p to g.",
+}
+
+_always = lambda hp: True  # noqa: E731
+_decay = lambda hp: bool(hp["weight_decay"])  # noqa: E731
+_EPS_INSIDE = ("eps_inside", _always, "eps is inside the square root, sqrt(v + eps); torch (like the paper) "
+               "adds it outside, sqrt(v) + eps, which matters where gradients are tiny")
+_SGD_COMMON = [
+    ("ascent", _always, "the parameters move along the gradient instead of against it: subtract lr * g"),
+    ("no_lr", _always, "the learning rate is not applied: the step is g itself instead of lr * g"),
+    ("decay_missing", _decay, "weight_decay is ignored: torch adds weight_decay * p to the gradient"),
+    ("decay_after", _decay, "weight decay is applied after the gradient step; torch adds weight_decay * p "
+                            "to the gradient before the update"),
+]
+MISTAKES = {
+    "sgd": _SGD_COMMON,
+    "sgd_momentum": _SGD_COMMON + [
+        ("no_momentum", _always, "the momentum buffer is not used: this is plain SGD"),
+        ("ema", _always, "the gradient enters the buffer scaled by (1 - momentum); torch adds it unscaled "
+                         "(buf = momentum * buf + g, dampening 0)"),
+        ("lr_in_buffer", _always,
+         "the learning rate is folded into the velocity (v = momentum * v + lr * g); torch keeps it outside "
+         "(buf = momentum * buf + g; p -= lr * buf), which differs as soon as lr changes"),
+        ("zero_buffer", lambda hp: bool(hp["dampening"]),
+         "the momentum buffer starts at zero; torch starts it at the first gradient, undamped"),
+        ("decay_outside_buffer", _decay, "weight decay is added after the momentum buffer; torch adds "
+                                         "weight_decay * p to the gradient before it enters the buffer"),
+        ("no_nesterov", lambda hp: hp["nesterov"], "nesterov=True behaves like plain momentum (or adds the "
+                                                   "buffer from before this step's update); the Nesterov step "
+                                                   "is lr * (g + momentum * buf) with the updated buf"),
+    ],
+    "adagrad": [
+        _EPS_INSIDE,
+        ("no_sqrt", _always, "the square root is missing: divide by sqrt(sum) + eps, not by sum + eps"),
+        ("no_accumulation", _always, "the squared gradients are not accumulated: sum must keep growing, "
+                                     "sum += g * g"),
+        ("decay_from_t", lambda hp: bool(hp["lr_decay"]), "the lr decay counts from t instead of t - 1: "
+                                                          "lr / (1 + (t - 1) * lr_decay)"),
+    ],
+    "rmsprop": [
+        _EPS_INSIDE,
+        ("no_one_minus_alpha", _always, "the new squared gradient is not scaled by (1 - alpha)"),
+        ("alpha_swapped", _always, "alpha and 1 - alpha are swapped: alpha weights the old average"),
+        ("bias_corrected", _always, "the average is bias-corrected; torch's RMSprop has no bias correction"),
+        ("lr_in_buffer", lambda hp: bool(hp["momentum"]), "the learning rate is inside the momentum buffer; "
+                                                          "torch uses buf = momentum * buf + g / avg, p -= lr * buf"),
+        ("not_centered", lambda hp: hp["centered"], "centered=True must subtract the square of the running "
+                                                    "mean of the gradients: sqrt(square_avg - grad_avg**2)"),
+    ],
+    "adam": [
+        _EPS_INSIDE,
+        ("no_bias_correction", _always, "m and v are not bias-corrected: divide by (1 - beta1**t) and "
+                                        "(1 - beta2**t)"),
+        ("only_m_corrected", _always, "only m is bias-corrected; v_hat = v / (1 - beta2**t) is missing"),
+        ("only_v_corrected", _always, "only v is bias-corrected; m_hat = m / (1 - beta1**t) is missing"),
+        ("betas_swapped", _always, "beta1 and beta2 are swapped: beta1 belongs to the gradient's average m"),
+        ("decay_style_swapped", _decay, "weight decay is decoupled (AdamW's rule); Adam adds "
+                                        "weight_decay * p to the gradient"),
+        ("no_amsgrad", lambda hp: hp["amsgrad"], "amsgrad=True must divide by the running maximum of v"),
+    ],
+    "adamw": [
+        _EPS_INSIDE,
+        ("decay_style_swapped", _always, "weight decay is added to the gradient (Adam's L2 penalty); AdamW "
+                                         "shrinks the weights directly, p *= 1 - lr * weight_decay"),
+        ("decay_unscaled", _always, "the decay is not multiplied by lr: p *= 1 - lr * weight_decay"),
+        ("decay_after", _always, "the weights are shrunk after the Adam update; torch shrinks them first"),
+        ("no_bias_correction", _always, "m and v are not bias-corrected: divide by (1 - beta1**t) and "
+                                        "(1 - beta2**t)"),
+    ],
+}
+
+
+def _flat(params):
+    return np.concatenate([np.asarray(p, dtype=np.float64).ravel() for p in params])
+
+
+def _lr_for_step(lr, step, steps):
+    return lr * LR_FACTOR if step > steps // 2 else lr
+
+
+def torch_trajectory(name, problem, kwargs, steps=STEPS):
+    """Parameters after each of ``steps`` steps of ``torch.optim.<name>`` (flattened), in float64."""
+    import torch  # here, not at the top: importing the checks should not cost torch's import time
+
+    tensors = [torch.tensor(p.copy(), dtype=torch.float64) for p in problem.start]
+    optimizer = getattr(torch.optim, name)(tensors, **kwargs)
+    trajectory = []
+    for step in range(1, steps + 1):
+        optimizer.param_groups[0]["lr"] = _lr_for_step(kwargs["lr"], step, steps)
+        for tensor, grad in zip(tensors, problem.gradients([t.numpy() for t in tensors])):
+            tensor.grad = torch.from_numpy(grad)
+        optimizer.step()
+        trajectory.append(_flat([t.numpy() for t in tensors]))
+    return trajectory
+
+
+def rule_trajectory(rule, hp, problem, mistake=None, follow_lr=True, steps=STEPS):
+    """The trajectory of the NumPy update ``rule`` (correct, or with ``mistake``)."""
+    params = [p.copy() for p in problem.start]
+    states = [{} for _ in params]
+    trajectory = []
+    for step in range(1, steps + 1):
+        lr = _lr_for_step(hp["lr"], step, steps) if follow_lr else hp["lr"]
+        for param, grad, state in zip(params, problem.gradients(params), states):
+            rule(param, grad, state, lr, hp, mistake)
+        trajectory.append(_flat(params))
+    return trajectory
+
+
+def student_trajectory(exercise, optimizer_class, problem, kwargs, steps=STEPS):
+    params = [p.copy() for p in problem.start]
+    optimizer = call_student(optimizer_class, exercise, params, **kwargs)
+    if not hasattr(optimizer, "step"):
+        raise CheckFailed(f"{exercise}: the optimizer has no method step(grads).")
+    if not hasattr(optimizer, "lr"):
+        raise CheckFailed(
+            f"{exercise}: the optimizer has no attribute lr; keep the learning rate in self.lr so that a "
+            "scheduler can change it between steps."
+        )
+    trajectory = []
+    for step in range(1, steps + 1):
+        optimizer.lr = _lr_for_step(kwargs["lr"], step, steps)
+        grads = problem.gradients(params)
+        originals = [g.copy() for g in grads]
+        before = _flat(params)
+        call_student(optimizer.step, f"{exercise} (step {step})", grads)
+        for index, (grad, original) in enumerate(zip(grads, originals)):
+            if not np.array_equal(grad, original, equal_nan=True):
+                raise CheckFailed(
+                    f"{exercise}: step changed gradient {index} in place; compute g = g + ... as a new "
+                    "array, torch never modifies the gradients."
+                )
+        after = _flat(params)
+        if step == 1 and np.array_equal(before, after):
+            raise CheckFailed(
+                f"{exercise}: after step(grads) the arrays passed to the constructor are unchanged; update "
+                "them in place (p -= ... or p[...] = ...) instead of building new arrays."
+            )
+        trajectory.append(after)
+    return trajectory
+
+
+def _diagnose(student, rule, hp, problem, mistakes):
+    """The explanation of the first wrong rule whose trajectory the student's follows (as long as
+    the student's parameters stay finite)."""
+    finite = next((i for i, p in enumerate(student) if not np.all(np.isfinite(p))), len(student))
+    candidates = [(dict(mistake=key), text) for key, applies, text in mistakes if applies(hp)]
+    candidates.append((dict(follow_lr=False), "setting optimizer.lr between steps had no effect: read self.lr "
+                                              "in step (a scheduler changes it), do not copy it at construction"))
+    for options, text in candidates:
+        with np.errstate(all="ignore"):
+            wrong = rule_trajectory(rule, hp, problem, steps=len(student), **options)
+        if all(np.all(np.isfinite(wrong[i])) and rel_error(student[i], wrong[i]) < MATCH_THRESHOLD
+               for i in range(finite)):
+            return text
+    return None
+
+
+def judge_trajectory(exercise, name, optimizer_class, kwargs, hp, seed, steps=STEPS, badly_scaled=True):
+    """Drive the student's class and torch.optim.<name> side by side; fail at the first divergence."""
+    problem = LeastSquares(seed, badly_scaled)
+    expected = torch_trajectory(name, problem, kwargs, steps)
+    student = student_trajectory(exercise, optimizer_class, problem, kwargs, steps)
+    for step, (got, want) in enumerate(zip(student, expected), start=1):
+        if not np.all(np.isfinite(got)):
+            raise CheckFailed(
+                f"{exercise}: the parameters contain NaN or inf after step {step} of {steps}. Hint: look for a "
+                "division by zero; a bias correction 1 - beta**t is 0 unless t is 1 at the first step."
+            )
+        error = rel_error(got, want)
+        if error < FORWARD_THRESHOLD:
+            continue
+        diagnosis = _diagnose(student, RULES[name], hp, problem, MISTAKES[exercise])
+        if diagnosis is None and step == steps // 2 + 1:
+            diagnosis = f"optimizer.lr was just multiplied by {LR_FACTOR}, as a scheduler would"
+        raise CheckFailed(
+            f"{exercise}: the parameters first differ from torch.optim.{name}'s after step {step} of {steps} "
+            f"(relative error {error:.1e}, should be below {FORWARD_THRESHOLD:.0e})"
+            + (f"; {diagnosis}" if diagnosis else "") + f". Hint: {HINTS[exercise]}"
+        )
+
+
+def _optional(**settings):
+    """Hyperparameters outside the exercise's core, passed only when set (a simpler class still runs)."""
+    return {key: value for key, value in settings.items() if value}
+
+
+def check_sgd(SGD, seed=0, lr=0.1, weight_decay=0.0):
+    """``SGD(params, lr=lr)`` (plus ``weight_decay`` when nonzero) against ``torch.optim.SGD``."""
+    kwargs = dict(lr=lr, **_optional(weight_decay=weight_decay))
+    hp = dict(lr=lr, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=weight_decay)
+    judge_trajectory("sgd", "SGD", SGD, kwargs, hp, seed)
+
+
+def check_sgd_momentum(SGD, seed=0, lr=0.05, momentum=0.9, nesterov=False, weight_decay=0.0, dampening=0.0):
+    """``SGD(params, lr, momentum=...)`` (plus ``nesterov``, ``weight_decay``, ``dampening`` when set)."""
+    kwargs = dict(lr=lr, momentum=momentum, **_optional(nesterov=nesterov, weight_decay=weight_decay,
+                                                        dampening=dampening))
+    hp = dict(lr=lr, momentum=momentum, dampening=dampening, nesterov=nesterov, weight_decay=weight_decay)
+    judge_trajectory("sgd_momentum", "SGD", SGD, kwargs, hp, seed)
+
+
+def check_adagrad(Adagrad, seed=0, lr=0.1, eps=1e-10, weight_decay=0.0, lr_decay=0.0):
+    """``Adagrad(params, lr=..., eps=...)`` (plus ``weight_decay``, ``lr_decay`` when set)."""
+    kwargs = dict(lr=lr, eps=eps, **_optional(weight_decay=weight_decay, lr_decay=lr_decay))
+    hp = dict(lr=lr, eps=eps, weight_decay=weight_decay, lr_decay=lr_decay)
+    judge_trajectory("adagrad", "Adagrad", Adagrad, kwargs, hp, seed)
+
+
+def check_rmsprop(RMSprop, seed=0, lr=0.01, alpha=0.99, eps=1e-8, momentum=0.0, centered=False, weight_decay=0.0):
+    """``RMSprop(params, lr=..., alpha=..., eps=...)`` (plus ``momentum``, ``centered``, ``weight_decay`` when set)."""
+    kwargs = dict(lr=lr, alpha=alpha, eps=eps, **_optional(momentum=momentum, centered=centered,
+                                                           weight_decay=weight_decay))
+    hp = dict(lr=lr, alpha=alpha, eps=eps, momentum=momentum, centered=centered, weight_decay=weight_decay)
+    judge_trajectory("rmsprop", "RMSprop", RMSprop, kwargs, hp, seed)
+
+
+def check_adam(Adam, seed=0, lr=0.01, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False):
+    """``Adam(params, lr=..., betas=..., eps=...)`` (plus ``weight_decay``, ``amsgrad`` when set)."""
+    kwargs = dict(lr=lr, betas=tuple(betas), eps=eps, **_optional(weight_decay=weight_decay, amsgrad=amsgrad))
+    hp = dict(kwargs, weight_decay=weight_decay, amsgrad=amsgrad, decoupled=False)
+    judge_trajectory("adam", "Adam", Adam, kwargs, hp, seed)
+
+
+def check_adamw(AdamW, seed=0, lr=0.01, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.1):
+    """``AdamW(params, lr=..., betas=..., eps=..., weight_decay=...)`` against ``torch.optim.AdamW``."""
+    kwargs = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay)
+    hp = dict(kwargs, amsgrad=False, decoupled=True)
+    judge_trajectory("adamw", "AdamW", AdamW, kwargs, hp, seed)
+
+
+def check_adam_bias_correction(Adam, seed=0, lr=0.01, betas=(0.9, 0.999), eps=1e-8):
+    """Adam's first step moves every weight by ``lr * g / (|g| + eps)``, about ``lr`` against the
+    sign of its gradient, whatever the gradient's size: that is what bias correction buys."""
+    exercise = "adam_bias_correction"
+    problem = LeastSquares(seed, badly_scaled=False)
+    params = [p.copy() for p in problem.start]
+    grads = problem.gradients(params)
+    optimizer = call_student(Adam, exercise, params, lr=lr, betas=tuple(betas), eps=eps)
+    call_student(optimizer.step, exercise, [g.copy() for g in grads])
+    update, g = _flat(params) - _flat(problem.start), _flat(grads)
+    beta1, beta2 = betas
+    uncorrected = np.sqrt(1 - beta2) / (1 - beta1)
+    compare(
+        exercise, "the first update (parameters after minus before)", update, -lr * g / (np.abs(g) + eps),
+        FORWARD_THRESHOLD,
+        hint="at t = 1, m_hat = m / (1 - beta1**1) = g and v_hat = v / (1 - beta2**1) = g**2, so every weight "
+             "moves by about lr against the sign of its gradient; count t from 1.",
+        mistakes=[
+            (-lr * (1 - beta1) * g / (np.sqrt(1 - beta2) * np.abs(g) + eps),
+             f"neither m nor v is bias-corrected, so the first step is {1 / uncorrected:.3g} times lr"),
+            (-lr * g / (np.sqrt(1 - beta2) * np.abs(g) + eps), "only m is bias-corrected, v is not"),
+            (-lr * (1 - beta1) * g / (np.abs(g) + eps), "only v is bias-corrected, m is not"),
+        ],
+    )

@@ -8,6 +8,8 @@ BIN := $(VENV)/bin
 # The CPU build of torch (the CUDA build is several GB); any torch >= 2.0 works with the course.
 TORCH ?= torch==2.13.0
 PORT ?= 8888
+# The folder JupyterLab serves (tests point it at a temporary copy).
+NOTEBOOK_DIR ?= notebooks
 TOKEN ?=
 HEADLESS ?=
 PYTEST_ARGS ?=
@@ -26,7 +28,7 @@ $(VENV)/.installed: pyproject.toml
 setup: $(VENV)/.installed
 
 lab: setup
-	$(BIN)/jupyter lab --notebook-dir=notebooks --port=$(PORT) $(HEADLESS_FLAGS) $(TOKEN_FLAG) $(ROOT_FLAG)
+	$(BIN)/jupyter lab --notebook-dir=$(NOTEBOOK_DIR) --port=$(PORT) $(HEADLESS_FLAGS) $(TOKEN_FLAG) $(ROOT_FLAG)
 
 test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

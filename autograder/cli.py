@@ -1,30 +1,111 @@
-"""``course-grade``: the lecturer's command line.
+"""course-grade: release, collect, autograde, feedback and export for the course's labs.
 
-    course-grade release      regenerate notebooks/ from solutions/
+    course-grade release                          regenerate notebooks/ from solutions/
+    course-grade collect DOWNLOADS 01_backprop    place submissions into grading/submitted/
+    course-grade autograde 01_backprop            grade them (parallel, sandboxed)
+    course-grade feedback 01_backprop             per-student HTML in grading/feedback/
+    course-grade export 01_backprop               grading/grades-01_backprop.csv
+
+The grading folder (``--course``, default ``grading``) is an nbgrader course directory; it is
+created on first use and its gradebook works with nbgrader's own tools.
 """
 import argparse
 import sys
+from pathlib import Path
 
-from .course_directory import NbgraderError
-from .release import release
+from .course_directory import NbgraderError, ensure_assignment
+from .sandbox.limits import Limits
 
 
 def _release(arguments):
+    from .release import release
+
     names = release()
-    print(f"Regenerated {len(names)} student notebook folder(s) in notebooks/: {', '.join(names)}")
+    print(f"Regenerated the student notebooks in notebooks/: {', '.join(names)}")
+
+
+def _collect(arguments):
+    from .collect import collect
+
+    report = collect(arguments.downloads, arguments.course, arguments.assignment)
+    print(f"Collected {len(report.placed)} submission(s) into {Path(arguments.course) / 'submitted'}.")
+    for problem in report.problems:
+        print(f"  not collected: {problem}")
+    return 1 if report.problems and not report.placed else 0
+
+
+def _autograde(arguments):
+    from .autograde import autograde, summary_table
+
+    course = ensure_assignment(arguments.course, arguments.assignment)
+    limits = Limits(arguments.cell_timeout, arguments.notebook_timeout, arguments.memory_mb, arguments.allow_network)
+    print(f"Grading {arguments.assignment} with {limits.describe()}.")
+    outcomes = autograde(course, arguments.assignment, workers=arguments.workers, scheduler=arguments.scheduler,
+                         force=arguments.force, limits=limits, students=arguments.student or None)
+    print(summary_table(outcomes))
+
+
+def _feedback(arguments):
+    from .feedback import write_feedback
+
+    written = write_feedback(arguments.course, arguments.assignment, arguments.student or None)
+    print(f"Wrote {len(written)} feedback page(s) to {Path(arguments.course) / 'feedback'}.")
+
+
+def _export(arguments):
+    from .export import export_grades
+
+    output = arguments.output or Path(arguments.course) / f"grades-{arguments.assignment}.csv"
+    path, rows = export_grades(arguments.course, arguments.assignment, output)
+    print(f"Wrote {rows} student(s) to {path}.")
+
+
+def _parser():
+    parser = argparse.ArgumentParser(prog="course-grade", description=__doc__.split("\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("release", help="regenerate the student notebooks").set_defaults(run=_release)
+
+    def command(name, run, help):
+        sub = commands.add_parser(name, help=help)
+        sub.add_argument("--course", default="grading", help="the grading folder (default: grading)")
+        sub.set_defaults(run=run)
+        return sub
+
+    collect = command("collect", _collect, "place downloaded submissions into submitted/")
+    collect.add_argument("downloads", help="folder with one folder, zip or notebook per student")
+    collect.add_argument("assignment")
+    grade = command("autograde", _autograde, "grade all submissions of an assignment")
+    grade.add_argument("assignment")
+    grade.add_argument("--workers", type=int, default=None, help="worker processes (default: one per core)")
+    grade.add_argument("--scheduler", help="address of a Dask scheduler to grade on a cluster")
+    grade.add_argument("--force", action="store_true", help="grade again what was graded before")
+    grade.add_argument("--student", action="append", help="only this student (repeatable)")
+    defaults = Limits()
+    grade.add_argument("--cell-timeout", type=float, default=defaults.cell_timeout, help="seconds per cell")
+    grade.add_argument("--notebook-timeout", type=float, default=defaults.notebook_timeout, help="seconds per notebook")
+    grade.add_argument("--memory-mb", type=int, default=defaults.memory_mb, help="memory per submission")
+    grade.add_argument("--allow-network", action="store_true", help="let student code use the network")
+    feedback = command("feedback", _feedback, "write per-student HTML feedback")
+    feedback.add_argument("assignment")
+    feedback.add_argument("--student", action="append")
+    export = command("export", _export, "write the grades as CSV")
+    export.add_argument("assignment")
+    export.add_argument("--output", help="CSV file (default: <course>/grades-<assignment>.csv)")
+    return parser
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="course-grade", description=__doc__.split("\n")[0])
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("release", help="regenerate the student notebooks from solutions/").set_defaults(run=_release)
-    arguments = parser.parse_args(argv)
+    arguments = _parser().parse_args(argv)
     try:
-        arguments.run(arguments)
-    except (NbgraderError, FileNotFoundError) as error:
+        return arguments.run(arguments) or 0
+    except (NbgraderError, FileNotFoundError, ValueError) as error:
         print(f"course-grade {arguments.command}: {error}", file=sys.stderr)
         return 1
-    return 0
+    except KeyboardInterrupt:
+        print(f"course-grade {arguments.command}: interrupted; what was graded is kept, run it again to go on.",
+              file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -65,3 +65,24 @@ def run_nbgrader(work, *arguments, timeout=None):
         tail = "\n".join(log.strip().splitlines()[-15:])
         raise NbgraderError(f"`nbgrader {' '.join(arguments)}` failed (exit {result.returncode}):\n{tail}")
     return log
+
+
+def ensure_assignment(work, assignment):
+    """Make ``work`` a course directory whose gradebook knows ``assignment`` (nbgrader's
+    ``generate_assignment`` records it; done once)."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    work = Path(work).resolve()
+    if assignment not in assignments(work / "solutions" if (work / "solutions").exists() else None):
+        raise FileNotFoundError(f"There is no assignment '{assignment}' in solutions/.")
+    if not (work / "nbgrader_config.py").exists():
+        prepare_course_directory(work)
+    if (work / "gradebook.db").exists():  # (creating one in-process would need nbgrader's alembic on PATH)
+        with Gradebook(f"sqlite:///{work / 'gradebook.db'}") as gradebook:
+            try:
+                gradebook.find_assignment(assignment)
+                return work
+            except MissingEntry:
+                pass
+    run_nbgrader(work, "generate_assignment", assignment, "--force", "--log-level=WARN")
+    return work

@@ -6,21 +6,12 @@ from nbgrader.api import Gradebook
 
 from autograder.course_directory import prepare_course_directory, run_nbgrader
 from autograder.fill_solutions import fill_solutions
+from tests.autograder.submissions import WRONG_AFFINE_BACKWARD
 from tests.notebook_tools import ROOT, read
 
 ASSIGNMENT = "01_backprop"
 SOURCE = ROOT / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
 STUDENT = ROOT / "notebooks" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
-
-WRONG_AFFINE_BACKWARD = '''
-def affine_backward(dout, cache):
-    x, w, b = cache
-    dx = (dout @ w.T).reshape(x.shape)
-    dw = x.reshape(x.shape[0], -1).T @ dout
-    db = dout.mean(axis=0)  # should be a sum over the batch
-    return dx, dw, db
-'''
-
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):

@@ -1,0 +1,128 @@
+"""``course-grade autograde``: grade every submission of an assignment, in parallel.
+
+Each submission runs in a fresh sandboxed kernel inside a worker process (a local process pool
+by default, or a Dask cluster with ``scheduler=``); this process alone writes the gradebook, as
+results arrive. Submissions already graded are skipped unless ``force`` is set, so a rerun
+after an interruption grades only what is missing.
+"""
+import concurrent.futures
+import dataclasses
+import multiprocessing
+import os
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+from . import gradebook
+from .grading import Job, grade_submission
+from .sandbox.limits import Limits
+
+
+@dataclasses.dataclass
+class Outcome:
+    student: str
+    score: float
+    max_score: float
+    notes: str
+    skipped: bool = False
+
+
+def _db_url(course):
+    return f"sqlite:///{Path(course).resolve() / 'gradebook.db'}"
+
+
+def find_submissions(course, assignment, students=None):
+    """``(student, notebook name, path, timestamp)`` for every submitted notebook."""
+    found = []
+    for folder in sorted((Path(course) / "submitted").glob(f"*/{assignment}")):
+        student = folder.parent.name
+        if students and student not in students:
+            continue
+        timestamp_file = folder / "timestamp.txt"
+        timestamp = timestamp_file.read_text().strip() if timestamp_file.exists() else None
+        for path in sorted(folder.glob("*.ipynb")):
+            found.append((student, path.stem, path, timestamp))
+    return found
+
+
+def _summarise(result, score):
+    failed = [v for v in result.verdicts if v.status != "passed"]
+    notes = []
+    if result.stopped:
+        notes.append(result.stopped)
+    elif result.defects:
+        notes.append(result.defects[0])
+    elif failed:
+        notes.append(f"{len(failed)} failed, first {failed[0].grade_id}: {failed[0].message}")
+    return Outcome(result.student, score, result.max_score, "; ".join(notes))
+
+
+def _executor(workers, scheduler):
+    if scheduler:
+        from dask.distributed import Client
+
+        client = Client(scheduler) if isinstance(scheduler, str) else scheduler
+        return client, True
+    context = multiprocessing.get_context("fork")
+    return concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=context), False
+
+
+def autograde(course, assignment, workers=None, scheduler=None, force=False, limits=None, students=None,
+              progress=True, db_url=None):
+    """Grade the submissions in ``course/submitted/*/assignment``; returns a list of Outcome."""
+    course = Path(course).resolve()
+    db_url = db_url or _db_url(course)
+    limits = limits or Limits()
+    workers = workers or os.cpu_count() or 1
+    submissions = find_submissions(course, assignment, students)
+    outcomes, jobs, timestamps = [], [], {}
+    cells = {}
+    for student, notebook, path, timestamp in submissions:
+        if not force and gradebook.is_graded(course, db_url, assignment, student):
+            result, score = gradebook.read_report(gradebook.report_path(course, assignment, student))
+            outcomes.append(dataclasses.replace(_summarise(result, score), skipped=True))
+            continue
+        if notebook not in cells:
+            source_path = course / "solutions" / assignment / f"{notebook}.ipynb"
+            cells[notebook] = gradebook.source_cells(db_url, assignment, notebook, source_path)
+        text = path.read_bytes().decode("utf-8", errors="replace")
+        jobs.append(Job(student, assignment, notebook, text, cells[notebook], limits))
+        timestamps[student] = timestamp
+    if not jobs:
+        return outcomes
+    executor, is_dask = _executor(min(workers, len(jobs)), scheduler)
+    bar = tqdm(total=len(jobs), unit="submission", desc=f"grading {assignment}", disable=not progress)
+    try:
+        if is_dask:
+            from dask.distributed import as_completed
+
+            futures = as_completed(executor.map(grade_submission, jobs, pure=False))
+        else:
+            futures = concurrent.futures.as_completed([executor.submit(grade_submission, job) for job in jobs])
+        for future in futures:
+            result = future.result()
+            score = gradebook.record(course, db_url, result, timestamps.get(result.student))
+            outcomes.append(_summarise(result, score))
+            bar.update(1)
+    finally:
+        bar.close()
+        if not is_dask:
+            executor.shutdown(cancel_futures=True)
+        elif isinstance(scheduler, str):
+            executor.close()
+    return sorted(outcomes, key=lambda outcome: outcome.student)
+
+
+def summary_table(outcomes):
+    """A plain-text table: one line per student, then the totals."""
+    if not outcomes:
+        return "No submissions found."
+    width = max(len("student"), *(len(o.student) for o in outcomes))
+    lines = [f"{'student':<{width}}  {'score':>11}  notes", f"{'-' * width}  {'-' * 11}  {'-' * 5}"]
+    for o in sorted(outcomes, key=lambda o: o.student):
+        note = ("(graded before) " if o.skipped else "") + o.notes
+        lines.append(f"{o.student:<{width}}  {o.score:>5g} / {o.max_score:<3g}  {note[:100]}")
+    full = sum(1 for o in outcomes if o.score == o.max_score)
+    mean = sum(o.score for o in outcomes) / len(outcomes)
+    lines.append(f"{len(outcomes)} submissions, {full} with full marks, mean score {mean:.1f}")
+    return "\n".join(lines)

@@ -1,0 +1,27 @@
+"""Grades as a CSV: one row per student, one column per exercise, the total and the notes."""
+import csv
+from pathlib import Path
+
+from . import gradebook
+
+
+def export_grades(course, assignment, path):
+    course = Path(course)
+    reports = sorted((course / "autograded").glob(f"*/{assignment}/{gradebook.REPORT}"))
+    rows, exercises = [], []
+    for report in reports:
+        result, score = gradebook.read_report(report)
+        for verdict in result.verdicts:
+            if verdict.grade_id not in exercises:
+                exercises.append(verdict.grade_id)
+        row = {"student": result.student, "score": score, "max_score": result.max_score,
+               "notes": " ".join(result.defects)}
+        row.update({v.grade_id: v.points for v in result.verdicts})
+        rows.append(row)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["student", "score", "max_score", *exercises, "notes"])
+        writer.writeheader()
+        writer.writerows(rows)
+    return path, len(rows)

@@ -1,0 +1,65 @@
+"""Per-student HTML feedback: for each test, what was expected, what the submission gave, and a
+hint — taken from the check's message, never from the test's code, so hidden tests stay hidden."""
+import html
+from pathlib import Path
+
+from . import gradebook
+
+STYLE = """
+body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; color: #222; }
+h1 { font-size: 1.4rem; } .score { font-size: 1.1rem; }
+table { border-collapse: collapse; width: 100%; } td, th { border-bottom: 1px solid #ddd; padding: .5rem; text-align: left; vertical-align: top; }
+.passed { color: #1a7f37; } .failed { color: #cf222e; } .hint { color: #555; margin-top: .3rem; }
+.notes { background: #fff8c5; padding: .5rem 1rem; border-radius: .3rem; }
+"""
+
+
+def _message_cell(message):
+    if not message:
+        return ""
+    text, _, hint = message.partition(" Hint: ")
+    cell = html.escape(text)
+    if hint:
+        cell += f'<div class="hint">Hint: {html.escape(hint)}</div>'
+    return cell
+
+
+def render(result, score):
+    rows = []
+    for verdict in result.verdicts:
+        mark = "✅ passed" if verdict.status == "passed" else "❌ failed"
+        rows.append(
+            f"<tr><td>{html.escape(verdict.grade_id)}</td><td class=\"{verdict.status}\">{mark}</td>"
+            f"<td>{verdict.points:g} / {verdict.max_points:g}</td><td>{_message_cell(verdict.message)}</td></tr>"
+        )
+    notes = ""
+    if result.defects:
+        items = "".join(f"<li>{html.escape(d)}</li>" for d in result.defects)
+        notes = f'<div class="notes"><p>About your notebook:</p><ul>{items}</ul></div>'
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{html.escape(result.assignment)}: feedback for {html.escape(result.student)}</title>
+<style>{STYLE}</style></head><body>
+<h1>{html.escape(result.assignment)} — feedback for {html.escape(result.student)}</h1>
+<p class="score">Score: <b>{score:g} / {result.max_score:g}</b></p>
+{notes}
+<table><thead><tr><th>test</th><th>result</th><th>points</th><th>what happened</th></tr></thead>
+<tbody>{''.join(rows)}</tbody></table>
+<p>Each test also ran hidden cases with other random inputs; a message names the check that failed, not its code.</p>
+</body></html>
+"""
+
+
+def write_feedback(course, assignment, students=None):
+    """Write ``feedback/<student>/<assignment>/feedback.html`` for every graded submission."""
+    course = Path(course)
+    written = []
+    for report in sorted((course / "autograded").glob(f"*/{assignment}/{gradebook.REPORT}")):
+        student = report.parent.parent.name
+        if students and student not in students:
+            continue
+        result, score = gradebook.read_report(report)
+        target = course / "feedback" / student / assignment / "feedback.html"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(render(result, score), encoding="utf-8")
+        written.append(target)
+    return written

@@ -1,0 +1,110 @@
+"""The single writer of grades: nbgrader's gradebook, the autograded notebooks and the reports.
+
+Only the coordinating process calls this, one result at a time, so concurrent workers can never
+lose or corrupt a write. A submission counts as graded once its report file exists; the report
+is written last, so an interrupted run leaves nothing half-recorded that a rerun would skip.
+"""
+import dataclasses
+import json
+import os
+import warnings
+from pathlib import Path
+
+import nbformat
+from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.preprocessors import SaveAutoGrades
+
+from .grading import Result, TestVerdict
+from .repair import SourceCell
+
+REPORT = "grading_report.json"
+
+
+def report_path(course, assignment, student):
+    return Path(course) / "autograded" / student / assignment / REPORT
+
+
+def is_graded(course, db_url, assignment, student):
+    if not report_path(course, assignment, student).exists():
+        return False
+    with Gradebook(db_url) as gradebook:
+        try:
+            gradebook.find_submission(assignment, student)
+        except MissingEntry:
+            return False
+    return True
+
+
+def source_cells(db_url, assignment, notebook, source_notebook_path):
+    """The lab's graded and read-only cells, in the source notebook's order, as nbgrader stored
+    them (answer cells as stubs, test cells with their hidden tests), with their policies."""
+    source = nbformat.read(source_notebook_path, as_version=4)
+    order, policies = [], {}
+    for cell in source.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if "grade_id" in meta:
+            order.append(meta["grade_id"])
+            policies[meta["grade_id"]] = tuple(cell.metadata.get("course", {}).get("forbid", ()))
+    with Gradebook(db_url) as gradebook:
+        stored = gradebook.find_notebook(notebook, assignment)
+        cells = {c.name: c for c in stored.source_cells}
+        points = {c.name: c.max_score for c in stored.grade_cells}
+        solutions = {c.name for c in stored.solution_cells}
+        return [
+            SourceCell(name, cells[name].cell_type, cells[name].source, bool(cells[name].locked),
+                       name in points, name in solutions, float(points.get(name, 0.0)), policies.get(name, ()))
+            for name in order if name in cells
+        ]
+
+
+def record(course, db_url, result, timestamp=None):
+    """Store one graded submission; returns nbgrader's score for it."""
+    with warnings.catch_warnings():  # nbgrader's SQLAlchemy chatter is not for the lecturer
+        warnings.simplefilter("ignore")
+        return _record(Path(course), db_url, result, timestamp)
+
+
+def _record(course, db_url, result, timestamp):
+    folder = course / "autograded" / result.student / result.assignment
+    folder.mkdir(parents=True, exist_ok=True)
+    with Gradebook(db_url) as gradebook:
+        gradebook.update_or_create_student(result.student)
+        try:
+            gradebook.remove_submission(result.assignment, result.student)
+        except MissingEntry:
+            pass
+        gradebook.add_submission(result.assignment, result.student, timestamp=timestamp)
+    if result.notebook_json:
+        notebook = nbformat.reads(result.notebook_json, as_version=4)
+        resources = {"nbgrader": {"notebook": result.notebook, "assignment": result.assignment,
+                                  "student": result.student, "db_url": db_url}}
+        SaveAutoGrades().preprocess(notebook, resources)
+        nbformat.write(notebook, folder / f"{result.notebook}.ipynb")
+    with Gradebook(db_url) as gradebook:
+        if not result.notebook_json:  # unreadable: every test scores zero
+            for verdict in result.verdicts:
+                grade = gradebook.find_grade(verdict.grade_id, result.notebook, result.assignment, result.student)
+                grade.auto_score, grade.needs_manual_grade = 0.0, False
+            gradebook.db.commit()
+        score = gradebook.find_submission(result.assignment, result.student).score
+    _write_atomically(report_path(course, result.assignment, result.student),
+                      json.dumps(dataclasses.asdict(result) | {"notebook_json": None, "score": score}, indent=1))
+    return score
+
+
+def read_report(path):
+    data = json.loads(Path(path).read_text())
+    data["verdicts"] = [TestVerdict(**v) for v in data["verdicts"]]
+    score = data.pop("score")
+    result = Result(**{k: v for k, v in data.items() if k in Result.__dataclass_fields__})
+    result.notebook_json = ""
+    return result, score
+
+
+def _write_atomically(path, text):
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(text)
+    os.replace(temporary, path)
+
+
+__all__ = ["REPORT", "SourceCell", "is_graded", "read_report", "record", "report_path", "source_cells"]

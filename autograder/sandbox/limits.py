@@ -1,0 +1,85 @@
+"""Resource limits for one submission, and the watchdog that enforces them from outside."""
+import dataclasses
+import os
+import signal
+import threading
+import time
+
+
+@dataclasses.dataclass(frozen=True)
+class Limits:
+    """Defaults suit deep-learning labs: a cell may train a small network for minutes."""
+
+    cell_timeout: float = 300.0  # seconds per cell (plain nbgrader: 30)
+    notebook_timeout: float = 1800.0  # seconds for the whole notebook
+    memory_mb: int = 4096  # resident memory of the kernel and its children
+    network: bool = False  # student code may not open network connections
+
+    def describe(self):
+        return (f"{self.cell_timeout:g} s per cell, {self.notebook_timeout:g} s per notebook, "
+                f"{self.memory_mb} MB of memory, network {'on' if self.network else 'off'}")
+
+
+def resident_memory_mb(pid):
+    """Resident memory of ``pid`` and all its descendants, in MB (Linux /proc)."""
+    total_kb, pending, seen = 0, [pid], set()
+    while pending:
+        current = pending.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        try:
+            with open(f"/proc/{current}/status") as status:
+                for line in status:
+                    if line.startswith("VmRSS:"):
+                        total_kb += int(line.split()[1])
+                        break
+            with open(f"/proc/{current}/task/{current}/children") as children:
+                pending.extend(int(child) for child in children.read().split())
+        except (FileNotFoundError, ProcessLookupError, PermissionError, ValueError):
+            continue
+    return total_kb / 1024
+
+
+class Watchdog:
+    """Kills the kernel process ``pid`` when it uses too much memory or runs too long in total.
+
+    ``reason`` then says why, in a sentence for the student's feedback.
+    """
+
+    def __init__(self, pid, limits, interval=0.05):
+        self.pid, self.limits, self.interval = pid, limits, interval
+        self.reason = None
+        self.peak_mb = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name=f"watchdog-{pid}", daemon=True)
+
+    def __enter__(self):
+        self._started = time.monotonic()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self._stop.set()
+        self._thread.join()
+
+    def _kill(self, reason):
+        self.reason = reason
+        try:
+            os.killpg(os.getpgid(self.pid), signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+    def _watch(self):
+        while not self._stop.wait(self.interval):
+            used = resident_memory_mb(self.pid)
+            self.peak_mb = max(self.peak_mb, used)
+            if used > self.limits.memory_mb:
+                self._kill(f"it used more than the memory limit of {self.limits.memory_mb} MB")
+                return
+            if time.monotonic() - self._started > self.limits.notebook_timeout:
+                self._kill(f"the notebook ran longer than the limit of {self.limits.notebook_timeout:g} s in total")
+                return

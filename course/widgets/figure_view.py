@@ -11,6 +11,8 @@ import ipywidgets as widgets
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from ..environment import grading
+
 
 class FigureView:
     """``figure`` to draw on; ``refresh()`` renders it into ``image`` (the widget to display)."""
@@ -22,6 +24,8 @@ class FigureView:
         self.image = widgets.Image(format="png")
 
     def refresh(self):
+        if grading():  # no one sees it: keep the figure's data, skip the PNG
+            return
         self.figure.tight_layout()
         buffer = io.BytesIO()
         self.figure.savefig(buffer, format="png")

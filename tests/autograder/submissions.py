@@ -122,6 +122,8 @@ BATCH = {
     "reordered": (reordered, 15, "out of order"),
     "warnings": (lambda: _solved(affine_forward=WARNINGS), 15, None),
     "invalid_json": (lambda: '{"cells": [ this is not json', 0, "not valid JSON"),
+    "network": (lambda: _solved(relu='import urllib.request\nurllib.request.urlopen("http://example.com", timeout=5)\n'
+                               + _answer("relu")), 10, "network access is disabled"),
     "policy_torch": (lambda: _solved(affine_backward=USES_TORCH), 9, "must not use"),
     "policy_reference": (lambda: _solved(affine_backward=USES_REFERENCE), 9, "must not use"),
     **{

@@ -13,6 +13,7 @@ ASSIGNMENT = "01_backprop"
 SOURCE = ROOT / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
 STUDENT = ROOT / "notebooks" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
 
+
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     work = prepare_course_directory(tmp_path_factory.mktemp("course"))

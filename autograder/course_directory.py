@@ -18,7 +18,6 @@ c.CourseDirectory.root = {root!r}
 c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "notebooks"
 c.CourseDirectory.db_url = {db_url!r}
-c.ClearSolutions.code_stub = {{"python": "# YOUR CODE HERE\\nraise NotImplementedError()"}}
 # Deep-learning cells take longer than nbgrader's default of 30 s.
 c.ExecutePreprocessor.timeout = {cell_timeout}
 """

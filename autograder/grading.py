@@ -103,13 +103,10 @@ def _judge(notebook, report, source_cells):
                        f"{', '.join(record['violations'][:3])}.")
         else:
             verdicts.append(TestVerdict(source_cell.grade_id, source_cell.points, source_cell.points, PASSED))
+            _mark_passed(notebook.cells[index])
             continue
         verdicts.append(TestVerdict(source_cell.grade_id, 0.0, source_cell.points, FAILED, message))
         _mark_failed(notebook.cells[index], message)
-    for index, cell in enumerate(notebook.cells):
-        if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("grade") and index in report.outcomes:
-            if report.outcomes[index].status == OK and not any(v.grade_id == cell.metadata.nbgrader["grade_id"] and v.status == FAILED for v in verdicts):
-                _mark_passed(cell)
     return verdicts
 
 

@@ -2,6 +2,7 @@
 score and the explanation it deserves, and the batch completes."""
 import csv
 
+import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
@@ -9,8 +10,10 @@ from autograder.autograde import autograde, summary_table
 from autograder.course_directory import ensure_assignment
 from autograder.export import export_grades
 from autograder.feedback import write_feedback
+from autograder.fill_solutions import fill_solutions
 from autograder.sandbox import Limits
 from tests.autograder.submissions import ASSIGNMENT, BATCH, write_batch
+from tests.notebook_tools import SOLUTIONS, read, student_version
 
 LIMITS = Limits(cell_timeout=15, notebook_timeout=120, memory_mb=1500)
 
@@ -80,3 +83,17 @@ def test_a_second_run_grades_nothing_again(graded):
     again = autograde(course, ASSIGNMENT, workers=2, limits=LIMITS, progress=False)
     assert all(o.skipped for o in again)
     assert {o.student: o.score for o in again} == {s: o.score for s, o in outcomes.items()}
+
+
+@pytest.mark.parametrize("source", SOLUTIONS, ids=lambda p: p.parent.name)
+def test_every_lab_solved_gets_full_marks_and_untouched_gets_zero(source, tmp_path):
+    assignment = source.parent.name
+    course = ensure_assignment(tmp_path / "course", assignment)
+    student = read(student_version(source))
+    for name, notebook in {"solved": fill_solutions(student, read(source)), "untouched": student}.items():
+        folder = course / "submitted" / name / assignment
+        folder.mkdir(parents=True)
+        nbformat.write(notebook, folder / source.name)
+    outcomes = {o.student: o for o in autograde(course, assignment, workers=2, limits=LIMITS, progress=False)}
+    assert outcomes["solved"].score == outcomes["solved"].max_score > 0, outcomes["solved"].notes
+    assert outcomes["untouched"].score == 0

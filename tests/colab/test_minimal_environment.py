@@ -32,7 +32,8 @@ except ModuleNotFoundError:  # Python 3.10
 
 TORCH = "torch==2.13.0"  # the CPU build, as the Makefile installs it; Colab brings its own (CUDA) torch
 # What Colab's runtime pins (the google-colab package): the kernel and the widgets of Colab.
-COLAB_STACK = ["ipywidgets==7.7.1", "ipython==7.34.0", "ipykernel==5.5.6", "notebook==6.5.5"]
+# Colab's versions; scikit-learn is preinstalled there too (lab 05 takes its digits data set).
+COLAB_STACK = ["ipywidgets==7.7.1", "ipython==7.34.0", "ipykernel==5.5.6", "notebook==6.5.5", "scikit-learn==1.6.1"]
 KERNEL = "colab-standin"
 REPORT = "COLAB-REHEARSAL-REPORT "
 
@@ -185,6 +186,38 @@ def _poke_TwoLayerNetExplorer(explorer):
         warnings.simplefilter("always")
         type(explorer)(explorer.trainer.X, explorer.trainer.y)
     facts["warnings_building_again"] = [f"{w.category.__name__}: {w.message}" for w in caught]
+    return facts
+
+def _rebuilt_warnings(build):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        build()
+    return [f"{w.category.__name__}: {w.message}" for w in caught]
+
+def _poke_ConvExplorer(explorer):
+    facts = {"image_before": len(explorer.view.image.value)}
+    image = explorer.view.image.value
+    explorer.padding.value = explorer.padding.value + 1
+    facts["padding_reached_state"] = explorer.state.padding == explorer.padding.value
+    facts["padding_redrew_image"] = explorer.view.image.value != image
+    image = explorer.view.image.value
+    explorer.kernel.value = "box" if explorer.kernel.value != "box" else "sharpen"
+    facts["kernel_reached_state"] = explorer.state.kernel_name == explorer.kernel.value
+    facts["kernel_redrew_image"] = explorer.view.image.value != image
+    facts["warnings_building_again"] = _rebuilt_warnings(type(explorer))
+    return facts
+
+def _poke_OptimizerRaceExplorer(explorer):
+    facts = {"image_before": len(explorer.view.image.value)}
+    image, steps = explorer.view.image.value, explorer.race.steps
+    explorer.more_button.click()
+    facts["more_steps_reached_race"] = explorer.race.steps == min(explorer.steps.max, steps + 50)
+    facts["more_steps_redrew_image"] = explorer.view.image.value != image
+    image = explorer.view.image.value
+    explorer.lr.value = explorer.lr.value / 10
+    facts["learning_rate_reached_race"] = abs(explorer.race.lr - explorer.lr.value) < 1e-12
+    facts["learning_rate_redrew_image"] = explorer.view.image.value != image
+    facts["warnings_building_again"] = _rebuilt_warnings(type(explorer))
     return facts
 
 _widgets = {}

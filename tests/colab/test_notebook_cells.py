@@ -27,7 +27,7 @@ REWRITE = "run `python -m course.colab solutions/*/*.ipynb`, then `course-grade 
 
 # What a Colab runtime has preinstalled (google-colab pins ipywidgets 7.7.1; Python 3.12 since 2025).
 COLAB = {"python": "3.12.11", "numpy": "2.0.2", "torch": "2.8.0", "matplotlib": "3.10.0",
-         "ipywidgets": "7.7.1", "tqdm": "4.67.1"}
+         "ipywidgets": "7.7.1", "tqdm": "4.67.1", "scikit-learn": "1.6.1"}
 # What `make lab` gives: JupyterLab 4 with ipywidgets 8.
 JUPYTERLAB = {"ipywidgets": "8.1.7"}
 

@@ -4,6 +4,13 @@ Each ``check_*`` raises CheckFailed (an AssertionError) with a one-line message 
 returns quietly otherwise; nbgrader test cells call them directly. In a notebook, wrap them in
 ``check(check_fn, ...)`` for a friendly ✅ / ❌ line.
 """
+from .activations_losses import (
+    check_bce_with_logits,
+    check_elu_backward,
+    check_huber_loss,
+    check_leaky_relu_backward,
+    check_tanh_backward,
+)
 from .arithmetic import check_conv_output_size, check_receptive_field
 from .attention import check_attention_backward
 from .backprop import (

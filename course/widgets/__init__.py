@@ -3,7 +3,9 @@
 Each is a plain-Python state class, tested headless, and a thin ipywidgets view on top of it
 that draws through ``FigureView``.
 """
+from .activation_explorer import ActivationCurves, ActivationExplorer
 from .conv_explorer import ConvExplorer, ConvExplorerState
 from .figure_view import FigureView
+from .normalization_explorer import DeepStackActivations, NormalizationExplorer
 from .optimizer_race import OptimizerRace, OptimizerRaceExplorer
 from .two_layer_explorer import TwoLayerNetExplorer, TwoLayerNetTrainer

@@ -220,6 +220,33 @@ def _poke_OptimizerRaceExplorer(explorer):
     facts["warnings_building_again"] = _rebuilt_warnings(type(explorer))
     return facts
 
+def _poke_NormalizationExplorer(explorer):
+    facts = {"image_before": len(explorer.view.image.value)}
+    image, stds = explorer.view.image.value, explorer.state.stds.copy()
+    explorer.normalization.value = "BatchNorm" if explorer.normalization.value != "BatchNorm" else "none"
+    facts["normalization_reached_state"] = explorer.state.normalization == explorer.normalization.value
+    facts["normalization_changed_statistics"] = bool((explorer.state.stds != stds).any())
+    facts["normalization_redrew_image"] = explorer.view.image.value != image
+    image = explorer.view.image.value
+    explorer.depth.value = explorer.depth.value + 3
+    facts["depth_reached_state"] = len(explorer.state.activations) == explorer.depth.value
+    facts["depth_redrew_image"] = explorer.view.image.value != image
+    facts["warnings_building_again"] = _rebuilt_warnings(type(explorer))
+    return facts
+
+def _poke_ActivationExplorer(explorer):
+    facts = {"image_before": len(explorer.view.image.value)}
+    image = explorer.view.image.value
+    explorer.activation.value = "ELU" if explorer.activation.value != "ELU" else "LeakyReLU"
+    facts["activation_reached_state"] = explorer.curves.name == explorer.activation.value
+    facts["activation_redrew_image"] = explorer.view.image.value != image
+    image = explorer.view.image.value
+    explorer.alpha.value = 0.5 if abs(explorer.alpha.value - 0.5) > 1e-9 else 0.3
+    facts["alpha_reached_state"] = abs(explorer.curves.alpha - explorer.alpha.value) < 1e-12
+    facts["alpha_redrew_image"] = explorer.view.image.value != image
+    facts["warnings_building_again"] = _rebuilt_warnings(type(explorer))
+    return facts
+
 _widgets = {}
 for _widget in _course_widgets():
     _poke = globals().get("_poke_" + type(_widget).__name__)

@@ -1,0 +1,197 @@
+"""Checks for lab 02: LeakyReLU, ELU and tanh backward; BCE with logits; the Huber loss.
+
+Same pattern as ``backprop.py``: seeded float64 inputs, forward values against the reference in
+``course.layers`` (Huber: against its formula, torch's ``F.huber_loss`` with the mean), gradients
+against the numeric gradient of the reference with a random non-uniform upstream gradient,
+inputs kept away from kinks, and a one-line CheckFailed that names typical mistakes.
+The smoothed cross-entropy exercise reuses ``check_softmax_cross_entropy`` from ``backprop.py``.
+"""
+import numpy as np
+
+from .. import layers as reference
+from ..gradcheck import numerical_gradient
+from .judging import (
+    FORWARD_THRESHOLD,
+    GRADIENT_THRESHOLD,
+    CheckFailed,
+    away_from_kinks,
+    call_student,
+    compare,
+    unpack,
+    upstream_gradient,
+)
+
+
+def _activation_check(exercise, forward, backward, reference_forward, x, rng, kwargs, hint, forward_mistakes, mistakes):
+    """Forward value of ``forward(x, **kwargs)``, then dx of ``backward(dout, cache)`` against numeric."""
+    forward_name = getattr(forward, "__name__", "forward")
+    out, cache = unpack(call_student(forward, exercise, x.copy(), **kwargs), ("out", "cache"), exercise, forward_name)
+    compare(exercise, f"the output of {forward_name}", out, reference_forward(x, **kwargs)[0], FORWARD_THRESHOLD,
+            mistakes=forward_mistakes)
+    dout = upstream_gradient(rng, x.shape)
+    dx = call_student(backward, exercise, dout, cache)
+    expected = numerical_gradient(lambda v: reference_forward(v, **kwargs)[0], x, dout)
+    compare(exercise, "dx", dx, expected, GRADIENT_THRESHOLD, hint=hint, mistakes=mistakes(dout))
+
+
+def check_leaky_relu_backward(leaky_relu_forward, leaky_relu_backward, seed=0, shape=(5, 7), alpha=0.01):
+    """``leaky_relu_forward(x, alpha)`` against ``where(x > 0, x, alpha x)``; its backward against numeric."""
+    rng = np.random.default_rng(seed)
+    x = away_from_kinks(rng, shape)
+    positive = x > 0
+    _activation_check(
+        "leaky_relu_backward", leaky_relu_forward, leaky_relu_backward, reference.leaky_relu_forward, x, rng,
+        {"alpha": alpha},
+        hint="dx = dout where x > 0 and alpha * dout elsewhere; build the mask from x, not from dout.",
+        forward_mistakes=[(np.maximum(x, 0.0), "it is plain ReLU: the negative side needs alpha * x")],
+        mistakes=lambda dout: [
+            (np.where(positive, dout, 0.0), "it is the ReLU gradient: the slope alpha for x <= 0 is missing"),
+            (np.where(dout > 0, dout, alpha * dout), "the mask is built from dout instead of x"),
+            (np.where(positive, 1.0, alpha), "it returns the local derivative without multiplying by dout"),
+            (np.where(positive, dout, alpha * x), "it uses alpha * x where it needs alpha * dout"),
+            (np.where(positive, alpha * dout, dout), "the two slopes are swapped (1 belongs to x > 0)"),
+        ],
+    )
+
+
+def check_elu_backward(elu_forward, elu_backward, seed=0, shape=(5, 7), alpha=1.0):
+    """``elu_forward(x, alpha)`` against ``where(x > 0, x, alpha (e^x - 1))``; its backward against numeric."""
+    rng = np.random.default_rng(seed)
+    x = away_from_kinks(rng, shape)
+    positive = x > 0
+    exp_negative = np.exp(np.minimum(x, 0.0))
+    _activation_check(
+        "elu_backward", elu_forward, elu_backward, reference.elu_forward, x, rng, {"alpha": alpha},
+        hint="for x <= 0, d/dx alpha (e^x - 1) = alpha e^x (= out + alpha); for x > 0 the slope is 1.",
+        forward_mistakes=[(np.where(positive, x, np.expm1(np.minimum(x, 0.0))), "alpha is missing on the negative side"),
+                          (np.maximum(x, 0.0), "it is plain ReLU: the negative side needs alpha * (exp(x) - 1)")],
+        mistakes=lambda dout: [
+            (np.where(positive, dout, dout * exp_negative), "alpha is missing: the slope for x <= 0 is alpha * exp(x)"),
+            (np.where(positive, dout, dout * alpha * (exp_negative - 1.0)),
+             "it multiplies by the output alpha (e^x - 1) instead of its derivative alpha e^x"),
+            (np.where(positive, dout, 0.0), "it is the ReLU gradient: the negative side is missing"),
+            (np.where(positive, 1.0, alpha * exp_negative), "it returns the local derivative without multiplying by dout"),
+            (np.where(dout > 0, dout, dout * alpha * exp_negative), "the mask is built from dout instead of x"),
+        ],
+    )
+
+
+def check_tanh_backward(tanh_forward, tanh_backward, seed=0, shape=(5, 7)):
+    """``tanh_forward`` against ``np.tanh`` and ``tanh_backward`` against numeric gradients."""
+    rng = np.random.default_rng(seed)
+    x = 1.5 * rng.normal(size=shape)
+    t = np.tanh(x)
+    _activation_check(
+        "tanh_backward", tanh_forward, tanh_backward, reference.tanh_forward, x, rng, {},
+        hint="with t = tanh(x) kept in the cache, dx = dout * (1 - t**2).",
+        forward_mistakes=[(2.0 / (1.0 + np.exp(-x)) - 1.0, "it is 2 sigmoid(x) - 1; tanh(x) = 2 sigmoid(2x) - 1")],
+        mistakes=lambda dout: [
+            (1.0 - t * t, "it returns the local derivative without multiplying by dout"),
+            (dout * (1.0 - x * x), "it uses x where it needs t = tanh(x)"),
+            (dout * (1.0 - t), "it uses 1 - t instead of 1 - t**2"),
+            (dout * t * (1.0 - t), "it uses the sigmoid rule s (1 - s); for tanh it is 1 - t**2"),
+        ],
+    )
+
+
+def check_bce_with_logits(bce_with_logits, seed=0, shape=(6, 3)):
+    """``bce_with_logits(logits, target) -> (loss, dlogits)``: mean loss against the reference (two
+    confident wrong logits of +-40 test stability), ``dlogits`` against the numeric gradient."""
+    exercise = "bce_with_logits"
+    rng = np.random.default_rng(seed)
+    logits = 2.0 * rng.normal(size=shape)
+    target = rng.integers(0, 2, size=shape).astype(np.float64)
+    flat_logits, flat_target = logits.reshape(-1), target.reshape(-1)
+    flat_logits[0], flat_target[0] = 40.0, 0.0  # confident and wrong: 1 - sigmoid(40) is 0.0 in float64
+    if flat_logits.size > 1:
+        flat_logits[1], flat_target[1] = -40.0, 1.0
+    size = logits.size
+    result = call_student(bce_with_logits, exercise, logits.copy(), target.copy())
+    loss, dlogits = unpack(result, ("loss", "dlogits"), exercise, "bce_with_logits")
+    expected_loss, _ = reference.bce_with_logits(logits, target)
+    if loss is not None and np.size(loss) == 1 and not np.isfinite(np.asarray(loss, dtype=np.float64)).all():
+        raise CheckFailed(
+            f"{exercise}: loss is {float(np.asarray(loss, dtype=np.float64).reshape(-1)[0])} for a logit of 40 with "
+            "target 0: log(1 - sigmoid(40)) is log(0) in floating point. Hint: use the stable form "
+            "max(x, 0) - x * t + log(1 + exp(-|x|)) (np.log1p), which never takes log(0)."
+        )
+    per_element = np.maximum(logits, 0.0) - logits * target + np.log1p(np.exp(-np.abs(logits)))
+    probabilities = reference.sigmoid_forward(logits)[0]
+    clipped = [(-np.mean(target * np.log(np.clip(probabilities, e, 1 - e))
+                         + (1 - target) * np.log(np.clip(1 - probabilities, e, 1 - e))),
+                "it clips the probabilities, which caps the loss of the confident wrong logits (+-40); "
+                "use the stable form instead") for e in (1e-7, 1e-8, 1e-10, 1e-12, 1e-15)]
+    compare(
+        exercise, "loss", loss, expected_loss, FORWARD_THRESHOLD, batch_size=size,
+        hint="loss = mean of max(x, 0) - x * t + log(1 + exp(-|x|)), which equals -mean(t log p + (1 - t) log(1 - p)).",
+        mistakes=[(-expected_loss, "the minus sign is missing: BCE is minus the mean log-likelihood"),
+                  (np.sum(per_element), f"it sums over the {size} elements instead of taking the mean")] + clipped,
+    )
+    expected = numerical_gradient(lambda v: reference.bce_with_logits(v, target)[0], logits)
+    compare(
+        exercise, "dlogits", dlogits, expected, GRADIENT_THRESHOLD, batch_size=size,
+        hint=f"dlogits = (sigmoid(logits) - target) / {size}, the number of elements (mean over all of them).",
+        mistakes=[(probabilities - target, f"it is the gradient of the sum: divide by the {size} elements"),
+                  ((target - probabilities) / size, "the sign is flipped: it is sigmoid(x) minus the target"),
+                  (probabilities * (1 - probabilities) * (probabilities - target) / size,
+                   "it multiplies by sigmoid'(x) again; with logits the two factors cancel")],
+    )
+
+
+def huber_value(pred, target, delta=1.0):
+    """``mean`` of ``r**2 / 2`` where ``|r| <= delta`` and ``delta (|r| - delta / 2)`` elsewhere,
+    ``r = pred - target``: the semantics of ``torch.nn.functional.huber_loss(pred, target, delta=delta)``."""
+    r = np.asarray(pred, dtype=np.float64) - np.asarray(target, dtype=np.float64)
+    small = np.abs(r) <= delta
+    return float(np.mean(np.where(small, 0.5 * r * r, delta * (np.abs(r) - 0.5 * delta))))
+
+
+def _residuals_away_from_delta(rng, shape, delta, margin=0.05):
+    r = 1.5 * delta * rng.normal(size=shape)
+    size = np.abs(r)
+    near = np.abs(size - delta) < margin * delta
+    r = np.sign(r) * np.where(near, np.where(size >= delta, delta * (1 + margin), delta * (1 - margin)), size)
+    flat = r.reshape(-1)
+    flat[0] = 8.0 * delta  # outliers
+    if flat.size > 1:
+        flat[1] = -6.0 * delta
+    return r
+
+
+def check_huber_loss(huber_loss, seed=0, shape=(6, 3), delta=1.0):
+    """``huber_loss(pred, target, delta) -> (loss, dpred)`` with the mean over all elements, as
+    ``torch.nn.functional.huber_loss``; residuals stay away from +-delta where the pieces meet."""
+    exercise = "huber_loss"
+    rng = np.random.default_rng(seed)
+    target = rng.normal(size=shape)
+    r = _residuals_away_from_delta(rng, shape, delta)
+    pred = target + r
+    r = pred - target
+    size = pred.size
+    result = call_student(huber_loss, exercise, pred.copy(), target.copy(), delta=delta)
+    loss, dpred = unpack(result, ("loss", "dpred"), exercise, "huber_loss")
+    expected_loss = huber_value(pred, target, delta)
+    small = np.abs(r) <= delta
+    compare(
+        exercise, "loss", loss, expected_loss, FORWARD_THRESHOLD, batch_size=size,
+        hint="with r = pred - target: r**2 / 2 where |r| <= delta, delta * (|r| - delta / 2) elsewhere; mean over all.",
+        mistakes=[(np.mean(r * r), "it is the MSE: the outliers need the linear piece"),
+                  (np.mean(np.abs(r)), "it is the MAE: small residuals need the quadratic piece"),
+                  (np.mean(np.where(small, r * r, delta * (np.abs(r) - 0.5 * delta))),
+                   "the quadratic piece needs the factor 1/2"),
+                  (np.mean(np.where(small, 0.5 * r * r, delta * np.abs(r))),
+                   "the linear piece must be delta * (|r| - delta / 2) so that the two pieces meet at |r| = delta"),
+                  (expected_loss / delta, "it is smooth L1, which is Huber divided by delta"),
+                  (expected_loss * size, f"it sums over the {size} elements instead of taking the mean")],
+    )
+    expected = numerical_gradient(lambda v: huber_value(v, target, delta), pred)
+    clipped = np.clip(r, -delta, delta)
+    compare(
+        exercise, "dpred", dpred, expected, GRADIENT_THRESHOLD, batch_size=size,
+        hint=f"dpred = clip(pred - target, -delta, delta) / {size}: r where |r| <= delta, delta * sign(r) elsewhere.",
+        mistakes=[(r / size, "it is the MSE-like gradient r / N without clipping: outliers must be capped at +-delta"),
+                  (2 * r / size, "it is the MSE gradient 2 r / N: outliers must be capped at +-delta"),
+                  (np.sign(r) / size, "it is the MAE gradient sign(r) / N: small residuals give r"),
+                  (clipped, f"it is the gradient of the sum: divide by the {size} elements"),
+                  (-clipped / size, "the sign is flipped: the gradient with respect to pred is +(pred - target)")],
+    )

@@ -55,7 +55,6 @@ def check_affine_backward(affine_forward, affine_backward, seed=0, N=4, input_sh
     dout = upstream_gradient(rng, (N, M))
     result = call_student(affine_backward, exercise, dout, cache)
     dx, dw, db = unpack(result, ("dx", "dw", "db"), exercise, "affine_backward")
-    x_flat = x.reshape(N, -1)
     expected_dx = numerical_gradient(lambda v: reference.affine_forward(v, w, b)[0], x, dout)
     expected_dw = numerical_gradient(lambda v: reference.affine_forward(x, v, b)[0], w, dout)
     expected_db = numerical_gradient(lambda v: reference.affine_forward(x, w, v)[0], b, dout)

@@ -200,8 +200,8 @@ def check_lstm_step_backward(lstm_step_forward, lstm_step_backward, seed=0, N=3,
     def forward_with_gate_order(order):
         return reference_lstm.lstm_step_forward(x, h_prev, c_prev, *(_swap_gate_blocks(w, order) for w in (Wx, Wh, b)))
 
-    a_i, a_f, a_g, a_o = np.split(x @ Wx + h_prev @ Wh + b, 4, axis=1)
-    i, f, o, g = sigmoid_forward(a_i)[0], sigmoid_forward(a_f)[0], sigmoid_forward(a_o)[0], np.tanh(a_g)
+    _, a_f, a_g, a_o = np.split(x @ Wx + h_prev @ Wh + b, 4, axis=1)
+    f, o, g = sigmoid_forward(a_f)[0], sigmoid_forward(a_o)[0], np.tanh(a_g)
     order_mistakes = [
         (forward_with_gate_order((0, 1, 3, 2)), "the gates are read in the order i, f, o, g (one set of lecture notes); "
                                                  "torch and this course use i, f, g, o"),

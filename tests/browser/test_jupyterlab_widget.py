@@ -214,7 +214,7 @@ def wait_for(page, condition, timeout_s, what):
             pass
         if time.time() > deadline:
             errors = error_outputs(page)
-            pytest.fail(f"{what} within {timeout_s} s." + (f"\nError outputs in the notebook:\n" + "\n---\n".join(errors) if errors else ""))
+            pytest.fail(f"{what} within {timeout_s} s." + ("\nError outputs in the notebook:\n" + "\n---\n".join(errors) if errors else ""))
         page.wait_for_timeout(250)
 
 

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from course import layers
-from course.checks import CheckFailed, check_softmax_cross_entropy
+from course.checks import check_softmax_cross_entropy
 from course.checks.activations_losses import (
     check_bce_with_logits,
     check_elu_backward,
@@ -13,6 +13,7 @@ from course.checks.activations_losses import (
     check_tanh_backward,
     huber_value,
 )
+from tests.checks.failing import fails_with
 
 
 def reference_huber(pred, target, delta=1.0):
@@ -49,14 +50,6 @@ def test_huber_value_is_torchs_huber_loss(delta):
     pred, target = 3 * rng.normal(size=(7, 3)), rng.normal(size=(7, 3))
     expected = torch.nn.functional.huber_loss(torch.tensor(pred), torch.tensor(target), delta=delta)
     assert huber_value(pred, target, delta) == pytest.approx(float(expected), rel=1e-12)
-
-
-def fails_with(match, check_function, *args, **kwargs):
-    with pytest.raises(CheckFailed, match=match) as info:
-        check_function(*args, **kwargs)
-    message = str(info.value)
-    assert "\n" not in message, "a check's message is one line"
-    return message
 
 
 def test_leaky_relu_backward_mistakes():

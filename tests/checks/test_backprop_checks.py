@@ -4,7 +4,6 @@ import pytest
 
 from course import layers
 from course.checks import (
-    CheckFailed,
     check,
     check_affine_backward,
     check_affine_forward,
@@ -15,6 +14,7 @@ from course.checks import (
     summary,
 )
 from course.two_layer_net import two_layer_net_loss
+from tests.checks.failing import fails_with
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -28,14 +28,6 @@ def test_reference_passes_every_check_on_many_seeds_and_shapes(seed):
     check_softmax_cross_entropy(layers.softmax_cross_entropy, seed=seed, N=n, C=int(rng.integers(2, 10)))
     check_softmax_cross_entropy(layers.softmax_cross_entropy, seed=seed, label_smoothing=0.2)
     check_two_layer_net(two_layer_net_loss, seed=seed, N=n, D=3, H=5, C=4, reg=0.05 * seed)
-
-
-def fails_with(match, check_function, *args, **kwargs):
-    with pytest.raises(CheckFailed, match=match) as info:
-        check_function(*args, **kwargs)
-    message = str(info.value)
-    assert "\n" not in message, "a check's message is one line"
-    return message
 
 
 # affine_forward ---------------------------------------------------------------------------

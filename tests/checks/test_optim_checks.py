@@ -4,18 +4,10 @@ import numpy as np
 import pytest
 
 from course import optim
-from course.checks.judging import CheckFailed
 from course.checks.optim import (check_adagrad, check_adam, check_adam_bias_correction, check_adamw,
                                  check_rmsprop, check_sgd, check_sgd_momentum)
 from course.checks.runner import check
-
-
-def fails_with(match, check_function, *args, **kwargs):
-    with pytest.raises(CheckFailed, match=match) as info:
-        check_function(*args, **kwargs)
-    message = str(info.value)
-    assert "\n" not in message, "a check's message is one line"
-    return message
+from tests.checks.failing import fails_with
 
 
 @pytest.mark.parametrize("seed", range(3))

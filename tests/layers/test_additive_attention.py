@@ -26,7 +26,7 @@ def random_inputs(rng):
 @pytest.mark.parametrize("trial", range(3))
 def test_additive_attention_matches_torch(rng, trial, with_mask):
     arguments = random_inputs(rng)
-    n, lq, lk = arguments[0].shape[0], arguments[0].shape[1], arguments[1].shape[1]
+    n, lk = arguments[0].shape[0], arguments[1].shape[1]
     mask = None
     if with_mask:
         mask = rng.random((n, 1, lk)) < 0.6  # padding of the keys, shared by every query

@@ -2,7 +2,7 @@
 import numpy as np
 import torch
 
-from course.gradcheck import rel_error
+from course.gradcheck import numerical_gradient, rel_error
 
 
 def tensor(array, grad=True):
@@ -34,3 +34,16 @@ def assert_matches_numeric(analytic, numeric, tol=1e-7, what="gradient"):
     scale = max(1e-8, np.abs(analytic).max() + np.abs(numeric).max())
     error = np.abs(analytic - numeric).max() / scale
     assert error < tol, f"{what}: error {error:.2e} against the numeric gradient"
+
+
+def assert_gradients_match_numeric(forward, arguments, grads, dout, tol=1e-7, **keywords):
+    """Each of ``grads`` against the numeric gradient of ``forward(*arguments, **keywords)[0]``
+    with respect to the argument in the same position (elementwise relative error)."""
+    for position, grad in enumerate(grads):
+        def output(value, position=position):
+            changed = list(arguments)
+            changed[position] = value
+            return forward(*changed, **keywords)[0]
+
+        error = rel_error(grad, numerical_gradient(output, arguments[position], dout))
+        assert error < tol, f"gradient of argument {position}: relative error {error:.1e} against numeric"

@@ -10,7 +10,7 @@ from course.layers.lstm import (
     lstm_step_forward,
     lstm_weights_from_torch,
 )
-from tests.torch_oracle import assert_close, tensor, torch_grads
+from tests.torch_oracle import assert_close, assert_gradients_match_numeric, tensor, torch_grads
 
 
 def random_sizes(rng):
@@ -93,12 +93,7 @@ def test_lstm_sequence_matches_numeric_gradient():
                  rng.normal(size=(d, 4 * h)), rng.normal(size=(h, 4 * h)), rng.normal(size=4 * h)]
     dh = rng.normal(size=(n, t, h))
     grads = lstm_backward(dh, lstm_forward(*arguments)[1])
-    for position, grad in enumerate(grads):
-        def f(value, position=position):
-            changed = list(arguments)
-            changed[position] = value
-            return lstm_forward(*changed)[0]
-        assert rel_error(grad, numerical_gradient(f, arguments[position], dh)) < 1e-7
+    assert_gradients_match_numeric(lstm_forward, arguments, grads, dh)
 
 
 def test_lstm_gate_blocks_are_stacked_i_f_g_o():

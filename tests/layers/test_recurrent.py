@@ -2,7 +2,6 @@ import numpy as np
 import pytest
 import torch
 
-from course.gradcheck import numerical_gradient, rel_error
 from course.layers.recurrent import (
     rnn_backward,
     rnn_forward,
@@ -10,7 +9,7 @@ from course.layers.recurrent import (
     rnn_step_forward,
     rnn_weights_from_torch,
 )
-from tests.torch_oracle import assert_close, tensor, torch_grads
+from tests.torch_oracle import assert_close, assert_gradients_match_numeric, tensor, torch_grads
 
 
 def random_sizes(rng):
@@ -70,13 +69,7 @@ def test_rnn_step_matches_numeric_gradient():
     Wx, Wh, b = rng.normal(size=(4, 5)), rng.normal(size=(5, 5)), rng.normal(size=5)
     dh = rng.normal(size=(3, 5))
     grads = rnn_step_backward(dh, rnn_step_forward(x, h_prev, Wx, Wh, b)[1])
-    arguments = [x, h_prev, Wx, Wh, b]
-    for position, grad in enumerate(grads):
-        def f(value, position=position):
-            changed = list(arguments)
-            changed[position] = value
-            return rnn_step_forward(*changed)[0]
-        assert rel_error(grad, numerical_gradient(f, arguments[position], dh)) < 1e-7
+    assert_gradients_match_numeric(rnn_step_forward, [x, h_prev, Wx, Wh, b], grads, dh)
 
 
 def test_rnn_sequence_matches_numeric_gradient():
@@ -85,13 +78,7 @@ def test_rnn_sequence_matches_numeric_gradient():
     Wx, Wh, b = rng.normal(size=(3, 3)), 0.5 * rng.normal(size=(3, 3)), rng.normal(size=3)
     dh = rng.normal(size=(2, 4, 3))
     grads = rnn_backward(dh, rnn_forward(x, h0, Wx, Wh, b)[1])
-    arguments = [x, h0, Wx, Wh, b]
-    for position, grad in enumerate(grads):
-        def f(value, position=position):
-            changed = list(arguments)
-            changed[position] = value
-            return rnn_forward(*changed)[0]
-        assert rel_error(grad, numerical_gradient(f, arguments[position], dh)) < 1e-7
+    assert_gradients_match_numeric(rnn_forward, [x, h0, Wx, Wh, b], grads, dh)
 
 
 def test_rnn_forward_starts_from_h0_and_keeps_every_step():

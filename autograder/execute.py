@@ -1,17 +1,18 @@
-"""Execute one notebook in a sandboxed kernel and say, for every cell, what happened.
+"""Run one submission: its cells in the sandboxed kernel, its tests in the judge, in order.
 
-Unlike nbgrader's executor the verdict of a cell comes from the kernel's reply (did the code
-raise?), never from its output: a warning on stderr costs nothing, and hiding the traceback
-display hides nothing. A kernel that dies or is killed by the watchdog leaves the cells that
-ran with their results and marks the rest "did not run", with the reason.
+Every cell that is not a test goes to the kernel as the student wrote it. At each test cell the
+judge takes over: the lab's test code (hidden tests included, from the source notebook) runs
+here, calling the student's functions in the kernel as they are at that point of the notebook.
+A kernel that dies or is killed leaves the cells that ran with their results; the rest are
+marked "did not run", with the reason.
 """
 import dataclasses
 import json
 
 import nbformat
-from nbclient import NotebookClient
-from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
+from .judge.remote import Kernel, KernelGone
+from .judge.test_cells import INSIDE, OUTSIDE, TestOutcome, judge_outside, judged_outside
 from .sandbox.limits import Watchdog
 
 OK, ERROR, NOT_RUN = "ok", "error", "not run"
@@ -26,73 +27,81 @@ class CellOutcome:
 
 @dataclasses.dataclass
 class ExecutionReport:
-    outcomes: dict  # cell index -> CellOutcome, for every code cell
+    outcomes: dict  # cell index -> CellOutcome, for every code cell that is not a test
+    tests: dict  # cell index -> TestOutcome, for every test cell
     stopped: str = ""  # why execution stopped early, in words ("" if it ran to the end)
-    guard_records: list = dataclasses.field(default_factory=list)
     peak_memory_mb: float = 0.0
 
 
-def _timeout_reply(limits):
-    return {"ename": "TimeoutError",
-            "evalue": f"this cell ran longer than the limit of {limits.cell_timeout:g} s and was interrupted",
-            "traceback": []}
-
-
-def execute_notebook(notebook, kernel, limits):
-    """Run ``notebook`` (modified in place: outputs) in the started sandbox ``kernel``."""
-    outcomes = {}
-
-    def on_cell_executed(cell, cell_index, execute_reply):
-        content = (execute_reply or {}).get("content", {})
-        if content.get("status") == "error":
-            outcomes[cell_index] = CellOutcome(ERROR, content.get("ename", ""), content.get("evalue", ""))
-        else:
-            outcomes[cell_index] = CellOutcome(OK)
-
-    client = NotebookClient(
-        notebook, km=kernel, timeout=int(limits.cell_timeout), allow_errors=True, interrupt_on_timeout=True,
-        error_on_timeout=_timeout_reply(limits), record_timing=False, on_cell_executed=on_cell_executed,
-        iopub_timeout=5, shutdown_kernel="immediate",
-    )
-    stopped = ""
-    with Watchdog(kernel.pid, limits) as watchdog:
+def _outputs(reply):
+    outputs = []
+    for output in reply.get("outputs", []) if isinstance(reply.get("outputs"), list) else []:
         try:
-            with client.setup_kernel():
-                for index, cell in enumerate(notebook.cells):
-                    if cell.cell_type != "code":
-                        continue
-                    try:
-                        client.execute_cell(cell, index)
-                    except CellTimeoutError:
-                        outcomes[index] = CellOutcome(ERROR, "TimeoutError", _timeout_reply(limits)["evalue"])
-                    if index not in outcomes:  # an empty cell: nothing to judge
-                        outcomes[index] = CellOutcome(OK)
-        except DeadKernelError:
-            stopped = "the kernel stopped"
-        except Exception as error:  # the kernel could not be reached at all
-            stopped = f"the kernel failed ({type(error).__name__}: {error})"
+            outputs.append(nbformat.from_dict(output))
+        except Exception:  # noqa: BLE001 - a malformed output is dropped, not trusted
+            continue
+    return outputs
+
+
+def execute_notebook(notebook, kernel_process, tests, namespace, limits):
+    """Run ``notebook`` (outputs filled in place). ``tests``: cell index -> the test's source code."""
+    kernel = Kernel(kernel_process, call_timeout=limits.cell_timeout)
+    outcomes, verdicts, stopped = {}, {}, ""
+    with Watchdog(kernel_process.pid, limits) as watchdog:
+        for index, cell in enumerate(notebook.cells):
+            if cell.cell_type != "code":
+                continue
+            try:
+                if index in tests:
+                    verdicts[index] = _run_test(tests[index], namespace, kernel, kernel_process, limits)
+                    cell.outputs = []
+                else:
+                    outcomes[index] = _run_cell(cell, kernel_process, limits)
+            except KernelGone as gone:
+                stopped = gone.args[0] if gone.args else "the kernel stopped"
+                break
     if watchdog.reason:
         stopped = f"grading stopped because {watchdog.reason}"
-    elif stopped == "the kernel stopped":
-        stopped = "the kernel stopped (the code called os._exit, crashed Python, or was killed)"
     for index, cell in enumerate(notebook.cells):
-        if cell.cell_type == "code" and index not in outcomes:
+        if cell.cell_type != "code":
+            continue
+        if index in tests and index not in verdicts:
+            verdicts[index] = TestOutcome(False, f"This test did not run: {stopped or 'the notebook stopped before it'}.")
+        elif index not in tests and index not in outcomes:
             outcomes[index] = CellOutcome(NOT_RUN, "NotRun", stopped or "this cell did not run")
-    return ExecutionReport(outcomes, stopped, _read_records(kernel.record_path), watchdog.peak_mb)
+    return ExecutionReport(outcomes, verdicts, stopped, watchdog.peak_mb)
 
 
-def _read_records(path):
-    records = []
-    try:
-        with open(path) as lines:
-            for line in lines:
-                try:
-                    records.append(json.loads(line))
-                except json.JSONDecodeError:
-                    continue
-    except FileNotFoundError:
-        pass
-    return records
+def _run_cell(cell, kernel_process, limits):
+    if not cell.source.strip():
+        return CellOutcome(OK)
+    reply = kernel_process.request({"op": "run", "code": cell.source}, limits.cell_timeout)
+    cell.outputs = _outputs(reply)
+    if reply.get("ename") == "KeyboardInterrupt" or reply.get("ename") == "TimeoutError":
+        return CellOutcome(ERROR, "TimeoutError", f"this cell ran longer than the limit of {limits.cell_timeout:g} s "
+                                                  "and was interrupted")
+    if reply.get("status") == "error":
+        return CellOutcome(ERROR, str(reply.get("ename", ""))[:80], str(reply.get("evalue", ""))[:500])
+    return CellOutcome(OK)
+
+
+def _run_test(source, namespace, kernel, kernel_process, limits):
+    if judged_outside(source, namespace):
+        return judge_outside(source, namespace, kernel, limits.cell_timeout)
+    reply = kernel_process.request({"op": "run", "code": source}, limits.cell_timeout)
+    if reply.get("status") == "ok":
+        return TestOutcome(True, where=INSIDE)
+    name, value = str(reply.get("ename", "Error"))[:80], " ".join(str(reply.get("evalue", "")).split())[:300]
+    if _quotes(value, source):  # the kernel saw this test's code: it must not come back in a message
+        value = "(its message is withheld because it quotes the test's code)"
+    if not value:
+        return TestOutcome(False, "An assertion of this test failed." if name == "AssertionError" else name, where=INSIDE)
+    return TestOutcome(False, f"{name}: {value}", where=INSIDE)
+
+
+def _quotes(message, source):
+    squeezed = " ".join(message.split())
+    return any(len(line) >= 8 and line in squeezed for line in (" ".join(l.split()) for l in source.splitlines()))
 
 
 def read_notebook_text(text):
@@ -107,3 +116,6 @@ def read_notebook_text(text):
         return nbformat.reads(json.dumps(raw), as_version=4)
     except Exception as error:
         raise ValueError(f"the notebook could not be read ({type(error).__name__}: {error})") from None
+
+
+__all__ = ["ERROR", "INSIDE", "NOT_RUN", "OK", "OUTSIDE", "execute_notebook", "read_notebook_text"]

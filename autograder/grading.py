@@ -3,23 +3,22 @@
 ``grade_submission(job)`` is what a worker process (or a Dask worker) runs. It takes plain data
 and returns plain data, so that the gradebook can be written in one place by the caller.
 """
+import ast
 import dataclasses
-import hashlib
-import json
 import multiprocessing.util
-import os
-import tempfile
 import time
-from pathlib import Path
 
 import nbformat
 
-from .execute import ERROR, NOT_RUN, OK, execute_notebook, read_notebook_text
+from .execute import ERROR, NOT_RUN, execute_notebook, read_notebook_text
+from .judge.test_cells import INSIDE, trusted_namespace
 from .repair import repair
-from .sandbox.guard import cell_hash
-from .sandbox.kernels import KernelSupply
+from .sandbox.kernels import Sandbox
+from .sandbox.view import PackageViews
 
 PASSED, FAILED = "passed", "failed"
+ALWAYS_PRELOAD = ("numpy", "matplotlib", "matplotlib.pyplot", "matplotlib_inline.backend_inline", "course",
+                  "course.gradcheck", "course.checks")
 
 
 @dataclasses.dataclass
@@ -30,6 +29,8 @@ class Job:
     notebook_text: str  # the submitted file's content (jobs carry data, not paths, to any worker)
     source_cells: list  # [SourceCell], the lab's known cells in order
     limits: object
+    files: dict = dataclasses.field(default_factory=dict)  # data files for the kernel's folder
+    sandboxed: bool = True  # False only with --no-sandbox: then grades are not protected
 
 
 @dataclasses.dataclass
@@ -39,6 +40,7 @@ class TestVerdict:
     max_points: float
     status: str  # PASSED or FAILED
     message: str = ""
+    where: str = ""  # "judged outside the kernel" or "run inside the kernel"
 
 
 @dataclasses.dataclass
@@ -51,6 +53,7 @@ class Result:
     notebook_json: str  # the graded notebook, with outputs ("" when it could not be read)
     seconds: float = 0.0
     stopped: str = ""
+    sandboxed: bool = True
 
     @property
     def score(self):
@@ -61,52 +64,45 @@ class Result:
         return sum(v.max_points for v in self.verdicts)
 
 
-def _plan_file(source_cells):
-    """The guard's plan, written once per worker: which cells are tests (by content hash, so the
-    plan does not carry hidden tests' code) and what each forbids."""
-    tests = {cell_hash(c.source): {"grade_id": c.grade_id, "forbid": list(c.forbid)} for c in source_cells if c.is_test}
-    text = json.dumps({"tests": tests}, sort_keys=True)
-    path = Path(tempfile.gettempdir()) / f"course-grader-plan-{os.getpid()}-{hashlib.sha256(text.encode()).hexdigest()[:16]}.json"
-    if not path.exists():
-        path.write_text(text)
-    return str(path)
-
-
-def explain(outcome):
-    """One sentence for a failed test from the kernel's error."""
-    if outcome.status == NOT_RUN:
-        return f"This test did not run: {outcome.error_value}."
-    if outcome.error_name == "NotImplementedError":
-        return "Not implemented yet (the code still raises NotImplementedError)."
-    if outcome.error_name in ("CheckFailed", "AssertionError") and outcome.error_value:
-        return outcome.error_value
-    return f"{outcome.error_name}: {outcome.error_value}".strip(": ")
+def lab_policy(source_cells):
+    """What the lab's tests forbid (together), the names its answer cells define, and what its
+    read-only cells import: the kernel's view of the package and the zygote's preload follow."""
+    forbid, names, modules = set(), set(), set(ALWAYS_PRELOAD)
+    for cell in source_cells:
+        forbid.update(cell.forbid)
+        if cell.cell_type != "code":
+            continue
+        try:
+            tree = ast.parse("\n".join("pass" if l.lstrip().startswith(("%", "!")) else l for l in cell.source.splitlines()))
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if cell.solution and isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+                names.add(node.name)
+            elif cell.locked and isinstance(node, ast.Import):
+                modules.update(alias.name for alias in node.names)
+            elif cell.locked and isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                modules.add(node.module)
+    modules = {m for m in modules if m.split(".")[0] not in forbid and not m.startswith("google")}
+    return tuple(sorted(forbid)), tuple(sorted(names)), tuple(sorted(modules))
 
 
 def _judge(notebook, report, source_cells):
-    records = {r["grade_id"]: r for r in report.guard_records}
     positions = {cell.metadata.get("nbgrader", {}).get("grade_id"): i for i, cell in enumerate(notebook.cells)}
     verdicts = []
     for source_cell in source_cells:
         if not source_cell.is_test:
             continue
         index = positions[source_cell.grade_id]
-        outcome = report.outcomes.get(index)
-        record = records.get(source_cell.grade_id)
-        if outcome is None or outcome.status != OK:
-            message = explain(outcome) if outcome else "This test did not run."
-        elif record is None:
-            message = "This test ran without the grader's guard (the kernel's event hooks were changed), so it cannot be trusted."
-        elif record["violations"]:
-            rule = " and ".join(source_cell.forbid)
-            message = (f"Policy: code for this exercise must not use {rule}, but it called "
-                       f"{', '.join(record['violations'][:3])}.")
-        else:
-            verdicts.append(TestVerdict(source_cell.grade_id, source_cell.points, source_cell.points, PASSED))
+        outcome = report.tests[index]
+        if outcome.passed:
+            verdicts.append(TestVerdict(source_cell.grade_id, source_cell.points, source_cell.points, PASSED,
+                                        where=outcome.where))
             _mark_passed(notebook.cells[index])
-            continue
-        verdicts.append(TestVerdict(source_cell.grade_id, 0.0, source_cell.points, FAILED, message))
-        _mark_failed(notebook.cells[index], message)
+        else:
+            verdicts.append(TestVerdict(source_cell.grade_id, 0.0, source_cell.points, FAILED, outcome.message,
+                                        outcome.where))
+            _mark_failed(notebook.cells[index], outcome.message)
     return verdicts
 
 
@@ -117,9 +113,7 @@ def _mark_failed(cell, message):
 
 
 def _mark_passed(cell):
-    """stderr output (warnings) does not cost points: drop it from a passing test cell."""
-    cell.outputs = [o for o in cell.outputs
-                    if not (o.output_type == "stream" and o.name == "stderr") and o.output_type != "error"]
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="✅ passed\n")]
 
 
 def _cell_errors(notebook, report, limits):
@@ -143,16 +137,33 @@ def _zero(job, defects, started, notebook_json=""):
     return Result(job.student, job.assignment, job.notebook, verdicts, defects, notebook_json, time.monotonic() - started)
 
 
-_supplies = {}
+_sandboxes = {}
+_views = []
 
 
-def _kernel_for(job):
-    key = (_plan_file(job.source_cells), job.limits)
-    if key not in _supplies:
-        if not _supplies:  # worker processes end with os._exit: atexit would not run
+def _sandbox_for(job):
+    forbid, names, modules = lab_policy(job.source_cells)
+    key = (forbid, names, modules, job.limits, job.sandboxed)
+    if key not in _sandboxes:
+        if not _sandboxes:  # worker processes end with os._exit: atexit would not run
             multiprocessing.util.Finalize(None, close_kernels, exitpriority=10)
-        _supplies[key] = KernelSupply(*key)
-    return _supplies[key].take()
+        if not _views:
+            _views.append(PackageViews())
+        binds = _views[0].binds(forbid, names)
+        _sandboxes[key] = Sandbox(binds, modules, job.limits, sandboxed=job.sandboxed,
+                                  pythonpath=binds[0][0].parent)
+    return _sandboxes[key]
+
+
+def _tests_and_namespace(notebook, job):
+    given = [c.source for c in job.source_cells if c.cell_type == "code" and c.locked and not c.is_test]
+    by_id = {c.grade_id: c for c in job.source_cells if c.is_test}
+    tests = {}
+    for index, cell in enumerate(notebook.cells):
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if cell.cell_type == "code" and grade_id in by_id:
+            tests[index] = by_id[grade_id].source  # the lecturer's test, hidden tests included
+    return tests, trusted_namespace(given)
 
 
 def grade_submission(job):
@@ -163,27 +174,32 @@ def grade_submission(job):
     except ValueError as error:
         return _zero(job, [f"The submission could not be graded: {error}."], started)
     notebook, defects = repair(notebook, job.source_cells)
+    tests, namespace = _tests_and_namespace(notebook, job)
     try:
-        kernel = _kernel_for(job)
-    except RuntimeError as error:
+        kernel = _sandbox_for(job).spawn(job.files)
+    except Exception as error:  # noqa: BLE001 - the machine's problem, said once per submission
+        _sandboxes.clear()
         return _zero(job, defects + [f"The grader could not start a kernel: {error}."], started)
     try:
-        report = execute_notebook(notebook, kernel, job.limits)
+        report = execute_notebook(notebook, kernel, tests, namespace, job.limits)
     finally:
-        kernel.dispose()
+        kernel.close()
     defects.extend(_cell_errors(notebook, report, job.limits))
     if report.stopped:
         defects.append(f"{report.stopped[0].upper()}{report.stopped[1:]}; the cells after that point did not run.")
-    restored = sorted({name for record in report.guard_records for name in record.get("restored", [])})
-    if restored:
-        defects.append("The notebook replaced parts of the checking machinery (" + ", ".join(restored[:5]) +
-                       ("…" if len(restored) > 5 else "") + "); they were put back before each test ran.")
     verdicts = _judge(notebook, report, job.source_cells)
+    inside = [v.grade_id for v in verdicts if v.where == INSIDE]
+    if inside:
+        defects.append(f"{', '.join(inside)}: not check calls, so run inside the notebook's kernel as nbgrader "
+                       "would (the grader cannot protect these tests from the notebook's code).")
     return Result(job.student, job.assignment, job.notebook, verdicts, defects, nbformat.writes(notebook),
-                  time.monotonic() - started, report.stopped)
+                  time.monotonic() - started, report.stopped, job.sandboxed)
 
 
 def close_kernels():
-    for supply in _supplies.values():
-        supply.close()
-    _supplies.clear()
+    for sandbox in _sandboxes.values():
+        sandbox.close()
+    _sandboxes.clear()
+    for views in _views:
+        views.close()
+    _views.clear()

@@ -1,222 +1,152 @@
-"""Starting sandboxed kernels, one per submission, one started ahead while another grades.
+"""A worker's sandbox and the kernels it forks: start, talk to with time limits, end.
 
-Kernels are forked from a factory process that has already imported everything (see
-``zygote``); if the factory cannot start, each kernel is a new Python process instead.
+``Sandbox`` starts the zygote inside bubblewrap (or, with ``--no-sandbox``, as a plain child
+process) and asks it for one ``KernelProcess`` per submission. A kernel's replies are read with
+a deadline: past it, the kernel is interrupted, and if it does not answer soon after, killed.
 """
 import json
 import os
-import shutil
+import select
 import signal
+import socket
 import subprocess
 import sys
-import tempfile
-import threading
 import time
-import uuid
 
-from jupyter_client import AsyncKernelManager
-from jupyter_client.provisioning import LocalProvisioner
-from jupyter_core.utils import run_sync
+from .. import wire
+from ..judge.remote import KernelGone
+from . import bubblewrap
+from .limits import pid_in_namespace
 
-PRELOAD = "numpy,matplotlib,matplotlib.pyplot,course.checks,course.gradcheck,course.layers"
-
-
-def _network_namespace_available():
-    """True when ``unshare -n`` works here (root or user namespaces): then the kernel gets a
-    network namespace of its own, with no interface but loopback, down."""
-    if shutil.which("unshare") is None:
-        return False
-    try:
-        return subprocess.run(["unshare", "-n", "true"], capture_output=True, timeout=10).returncode == 0
-    except (OSError, subprocess.TimeoutExpired):
-        return False
+GRACE_AFTER_INTERRUPT = 5.0
 
 
-NETWORK_NAMESPACES = _network_namespace_available()
+class KernelProcess:
+    """One forked kernel: a socket to its responder and its process id on this machine."""
 
-KERNEL_ENVIRONMENT = {
-    "PYTHONWARNINGS": "ignore",
-    "MPLBACKEND": "Agg",
-    # one core per worker: BLAS threads would only fight the other workers for it
-    "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-    "COURSE_GRADER_PRELOAD": PRELOAD,
-    "PYDEVD_DISABLE_FILE_VALIDATION": "1",
-}
+    def __init__(self, sock, pid):
+        self.sock, self.pid = sock, pid
+        self.gone_reason = None  # set by the watchdog when it kills the kernel
 
-
-class KernelFactory:
-    """The zygote process, and a way to ask it for a kernel."""
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "autograder.sandbox.zygote"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL, text=True, env=dict(os.environ, **KERNEL_ENVIRONMENT), start_new_session=True,
-        )
-        if json.loads(self.process.stdout.readline() or "{}").get("ready") is not True:
-            self.close()
-            raise RuntimeError("the kernel factory did not start")
-
-    def fork(self, connection_file, env, cwd, isolate_network):
-        request = {"connection_file": connection_file, "env": env, "cwd": cwd, "isolate_network": isolate_network}
-        with self._lock:
-            self.process.stdin.write(json.dumps(request) + "\n")
-            self.process.stdin.flush()
-            answer = self.process.stdout.readline()
-        if not answer:
-            raise RuntimeError("the kernel factory stopped")
-        return json.loads(answer)["pid"]
-
-    def close(self):
+    def request(self, message, timeout):
+        """Send one request and wait for its reply; interrupt the code past ``timeout`` seconds."""
         try:
-            self.process.stdin.close()
+            wire.send(self.sock, message)
         except OSError:
-            pass
+            raise KernelGone(self.gone_reason or "the kernel stopped") from None
+        if not self._wait(timeout):
+            self.signal(signal.SIGINT)
+            if not self._wait(GRACE_AFTER_INTERRUPT):
+                self.kill()
+                raise KernelGone(f"a cell ran longer than the limit of {timeout:g} s and did not stop when interrupted")
+            self._receive()
+            return {"status": "error", "ename": "TimeoutError",
+                    "evalue": f"it ran longer than the limit of {timeout:g} s and was interrupted",
+                    "error": {"type": "KeyboardInterrupt",
+                              "message": f"it ran longer than the limit of {timeout:g} s and was interrupted"}}
+        return self._receive()
+
+    def _wait(self, timeout):
         try:
-            self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+            readable, _, _ = select.select([self.sock], [], [], timeout)
+        except (OSError, ValueError):
+            return True  # closed: _receive says so
+        return bool(readable)
 
-
-class ForkedProcess:
-    """What jupyter_client needs of a ``Popen`` for a kernel the factory forked (not our child:
-    the factory reaps it, so it is alive exactly as long as its process id exists)."""
-
-    stdin = stdout = stderr = None
-    returncode = None
-
-    def __init__(self, pid):
-        self.pid = pid
-
-    def poll(self):
+    def _receive(self):
         try:
-            os.kill(self.pid, 0)
-            return None
-        except ProcessLookupError:
-            self.returncode = -signal.SIGKILL
-            return self.returncode
+            return wire.receive(self.sock)
+        except (EOFError, OSError):
+            raise KernelGone(self.gone_reason or "the kernel stopped (the code called os._exit, crashed Python, "
+                                                 "or was killed)") from None
+        except wire.WireError as error:
+            self.kill()
+            raise KernelGone(f"the kernel sent a malformed reply ({error})") from None
 
-    def wait(self, timeout=None):
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while self.poll() is None:
-            if deadline is not None and time.monotonic() > deadline:
-                raise subprocess.TimeoutExpired("kernel", timeout)
-            time.sleep(0.02)
-        return self.returncode
-
-    def send_signal(self, signum):
+    def signal(self, signum):
         try:
             os.kill(self.pid, signum)
-        except ProcessLookupError:
+        except (ProcessLookupError, PermissionError):
             pass
 
     def kill(self):
-        self.send_signal(signal.SIGKILL)
+        self.signal(signal.SIGKILL)
 
-    def terminate(self):
-        self.send_signal(signal.SIGTERM)
-
-
-class ForkProvisioner(LocalProvisioner):
-    """Launches the kernel by asking the factory to fork one."""
-
-    factory = None
-
-    async def launch_kernel(self, cmd, **kwargs):
-        environment = {key: value for key, value in kwargs.get("env", {}).items() if key.startswith(("COURSE_", "JPY_"))}
-        pid = self.factory.fork(self.parent.connection_file, environment, str(kwargs.get("cwd")),
-                                not self.parent.limits.network)
-        self.process = ForkedProcess(pid)
-        self.pid = self.pgid = pid
-        self.cwd = kwargs.get("cwd")
-        return self.connection_info
-
-
-class SandboxKernelManager(AsyncKernelManager):
-    """A kernel started through ``autograder.sandbox.kernel``, in a network namespace of its
-    own where the machine allows it, talking to the grader over Unix sockets. (Asynchronous,
-    because nbclient's timeouts only work with an asynchronous client.)"""
-
-    def __init__(self, plan_path, limits, factory=None, **kwargs):
-        super().__init__(transport="ipc", **kwargs)
-        self.factory = factory
-        self.limits = limits
-        self.workdir = tempfile.mkdtemp(prefix="course-kernel-")
-        self.record_path = os.path.join(self.workdir, "guard.jsonl")
-        self.connection_file = os.path.join(self.workdir, "kernel.json")
-        self.ip = os.path.join(self.workdir, "kernel-ipc")
-        self._plan_path = plan_path
-
-    def format_kernel_cmd(self, extra_arguments=None):
-        command = [sys.executable, "-m", "autograder.sandbox.kernel", "-f", self.connection_file]
-        if not self.limits.network and NETWORK_NAMESPACES:
-            command = ["unshare", "-n", *command]
-        return command + list(extra_arguments or [])
-
-    def start(self):
-        environment = dict(
-            os.environ, **KERNEL_ENVIRONMENT,
-            COURSE_GRADER_PLAN=self._plan_path,
-            COURSE_GRADER_RECORD=self.record_path,
-            COURSE_GRADER_NETWORK="1" if self.limits.network else "0",
-        )
-        if self.factory is not None:
-            self.kernel_id = str(uuid.uuid4())
-            self.provisioner = ForkProvisioner(kernel_id=self.kernel_id, kernel_spec=self.kernel_spec, parent=self)
-            self.provisioner.factory = self.factory
-        run_sync(self.start_kernel)(cwd=self.workdir, env=environment,
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        return self
-
-    @property
-    def pid(self):
-        return self.provisioner.pid if self.provisioner is not None else None
-
-    def dispose(self):
+    def close(self):
+        self.kill()
         try:
-            if self.has_kernel:
-                run_sync(self.shutdown_kernel)(now=True)
-        except Exception:
+            self.sock.close()
+        except OSError:
             pass
-        shutil.rmtree(self.workdir, ignore_errors=True)
 
 
-class KernelSupply:
-    """Hands out started kernels and starts the next one in the background meanwhile."""
+class Sandbox:
+    """One zygote, in bubblewrap unless ``sandboxed`` is false, for one view of the package."""
 
-    def __init__(self, plan_path, limits):
-        self.plan_path, self.limits = plan_path, limits
+    def __init__(self, binds, preload, limits, sandboxed=True, pythonpath=None):
+        control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        environment = {key: value for key, value in os.environ.items()
+                       if key in ("PATH", "LANG", "LC_ALL", "TERM", "CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES")}
+        environment.update({
+            "COURSE_ZYGOTE_FD": str(theirs.fileno()), "COURSE_GRADER_PRELOAD": ",".join(preload),
+            "COURSE_GRADER_NETWORK": "1" if limits.network else "0", "COURSE_GRADING": "1",
+            "COURSE_GRADER_TMP_MB": str(limits.tmp_mb), "PYTHONWARNINGS": "ignore", "PYTHONDONTWRITEBYTECODE": "1",
+            "MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+            "PYDEVD_DISABLE_FILE_VALIDATION": "1", "HOME": "/tmp",
+        })
+        if sandboxed:
+            command = bubblewrap.command(binds, network=limits.network)
+        else:
+            command = [sys.executable, "-m", "autograder.sandbox.zygote"]
+            if pythonpath:
+                environment["PYTHONPATH"] = str(pythonpath)
+        self.process = subprocess.Popen(command, pass_fds=[theirs.fileno()], env=environment, stdin=subprocess.DEVNULL,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        theirs.close()
+        self.control = control
+        self._lines = control.makefile("rb")
+        ready = self._read_line(timeout=120)
+        if not ready.get("ready"):
+            self.close()
+            raise RuntimeError("the grading sandbox did not start (is bubblewrap working? try `bwrap --ro-bind / / true`)")
+
+    def _read_line(self, timeout):
+        readable, _, _ = select.select([self.control], [], [], timeout)
+        line = self._lines.readline() if readable else b""
         try:
-            self.factory = KernelFactory()
-        except (OSError, RuntimeError):
-            self.factory = None  # each kernel is then a fresh Python process
-        self._next = None
-        self._thread = None
-        self._prepare()
+            return json.loads(line or b"{}")
+        except json.JSONDecodeError:
+            return {}
 
-    def _prepare(self):
-        def start():
-            manager = SandboxKernelManager(self.plan_path, self.limits, self.factory)
-            try:
-                self._next = manager.start()
-            except Exception as error:  # reported when the kernel is taken
-                manager.dispose()
-                self._next = error
+    def spawn(self, files=None):
+        """A new kernel, with ``files`` (relative path -> bytes) written into its working folder."""
+        mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            socket.send_fds(self.control, [b"spawn"], [theirs.fileno()])
+        except OSError as error:
+            raise RuntimeError(f"the grading sandbox stopped ({error})") from None
+        finally:
+            theirs.close()
+        answer = self._read_line(timeout=60)
+        if "pid" not in answer:
+            raise RuntimeError("the grading sandbox did not start a kernel")
+        pid = None
+        for _ in range(200):  # the kernel's id on this machine, once its process is visible
+            pid = pid_in_namespace(self.process.pid, answer["pid"])
+            if pid:
+                break
+            time.sleep(0.005)
+        kernel = KernelProcess(mine, pid or -1)
+        if files:
+            import base64
 
-        self._thread = threading.Thread(target=start, daemon=True)
-        self._thread.start()
-
-    def take(self):
-        self._thread.join()
-        kernel = self._next
-        self._prepare()
-        if isinstance(kernel, Exception):
-            raise RuntimeError(f"the grading kernel did not start: {kernel}") from kernel
+            kernel.request({"op": "files", "files": {k: base64.b64encode(v).decode() for k, v in files.items()}}, 60)
         return kernel
 
     def close(self):
-        self._thread.join()
-        if isinstance(self._next, SandboxKernelManager):
-            self._next.dispose()
-        if self.factory is not None:
-            self.factory.close()
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            self.process.kill()
+        self.process.wait()
+        self.control.close()

@@ -14,31 +14,47 @@ class Limits:
     notebook_timeout: float = 1800.0  # seconds for the whole notebook
     memory_mb: int = 4096  # resident memory of the kernel and its children
     network: bool = False  # student code may not open network connections
+    tmp_mb: int = 1024  # the kernel's private /tmp (memory-backed) holds at most this
 
     def describe(self):
         return (f"{self.cell_timeout:g} s per cell, {self.notebook_timeout:g} s per notebook, "
                 f"{self.memory_mb} MB of memory, network {'on' if self.network else 'off'}")
 
 
-def resident_memory_mb(pid):
-    """Resident memory of ``pid`` and all its descendants, in MB (Linux /proc)."""
-    total_kb, pending, seen = 0, [pid], set()
+def process_tree(pid):
+    """``{process id: its /proc status lines}`` for ``pid`` and all its descendants (Linux)."""
+    found, pending = {}, [pid]
     while pending:
         current = pending.pop()
-        if current in seen:
+        if current in found:
             continue
-        seen.add(current)
         try:
             with open(f"/proc/{current}/status") as status:
-                for line in status:
-                    if line.startswith("VmRSS:"):
-                        total_kb += int(line.split()[1])
-                        break
+                found[current] = status.read().splitlines()
             with open(f"/proc/{current}/task/{current}/children") as children:
                 pending.extend(int(child) for child in children.read().split())
-        except (FileNotFoundError, ProcessLookupError, PermissionError, ValueError):
+        except (OSError, ValueError):
             continue
-    return total_kb / 1024
+    return found
+
+
+def _field(lines, name):
+    return next((line.split()[1:] for line in lines if line.startswith(name + ":")), [])
+
+
+def resident_memory_mb(pid):
+    """Resident memory of ``pid`` and all its descendants, in MB."""
+    return sum(int((_field(lines, "VmRSS") or ["0"])[0]) for lines in process_tree(pid).values()) / 1024
+
+
+def pid_in_namespace(root, inner_pid):
+    """This machine's id of the descendant of ``root`` that its own PID namespace numbers
+    ``inner_pid`` (the NSpid line lists a process's id in each namespace it is in)."""
+    for pid, lines in process_tree(root).items():
+        ids = [int(x) for x in _field(lines, "NSpid")]
+        if len(ids) >= 2 and ids[1] == inner_pid or len(ids) == 1 and ids[0] == inner_pid:
+            return pid
+    return None
 
 
 class Watchdog:
@@ -64,14 +80,12 @@ class Watchdog:
         self._thread.join()
 
     def _kill(self, reason):
+        """The kernel's own namespace ends with it, and with it everything the code started."""
         self.reason = reason
         try:
-            os.killpg(os.getpgid(self.pid), signal.SIGKILL)
+            os.kill(self.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
-            try:
-                os.kill(self.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+            pass
 
     def _watch(self):
         while not self._stop.wait(self.interval):

@@ -49,10 +49,25 @@ def call_student(function, exercise, *args, **kwargs):
         raise CheckFailed(f"{exercise}: {name} is not implemented yet (it raised NotImplementedError).") from None
     except CheckFailed:
         raise
+    except TimeoutError as error:  # while grading: the student's code ran past the time limit
+        raise CheckFailed(f"{exercise}: {name} {error}") from None
     except Exception as error:
         raise CheckFailed(
             f"{exercise}: {name} raised {type(error).__name__}: {error}".rstrip(": ")
         ) from error
+
+
+def probe_student(probe, exercise, *args):
+    """Take one measurement ``probe`` (a function of ``course.probes``) of the student's objects.
+
+    In a notebook this is ``probe(*args)``; while grading, where the student's objects are
+    handles to a sandboxed kernel, the probe runs there and its result comes back as data.
+    Exceptions become a one-line CheckFailed, as in ``call_student``.
+    """
+    remote = next((a for a in args if hasattr(type(a), "__course_remote__")), None)
+    if remote is not None:
+        return call_student(type(remote).__course_remote__(remote, probe), exercise, *args)
+    return call_student(probe, exercise, *args)
 
 
 def unpack(result, names, exercise, function_name):

@@ -124,8 +124,8 @@ BATCH = {
     "invalid_json": (lambda: '{"cells": [ this is not json', 0, "not valid JSON"),
     "network": (lambda: _solved(relu='import urllib.request\nurllib.request.urlopen("http://example.com", timeout=5)\n'
                                + _answer("relu")), 10, "network access is disabled"),
-    "policy_torch": (lambda: _solved(affine_backward=USES_TORCH), 9, "must not use"),
-    "policy_reference": (lambda: _solved(affine_backward=USES_REFERENCE), 9, "must not use"),
+    "policy_torch": (lambda: _solved(affine_backward=USES_TORCH), 9, "torch is not available while grading"),
+    "policy_reference": (lambda: _solved(affine_backward=USES_REFERENCE), 9, "is not available while grading"),
     **{
         f"tamper_{name}": (lambda code=code: _solved(affine_backward=WRONG_AFFINE_BACKWARD + "\n" + code), 9,
                            "averages dout over the batch")

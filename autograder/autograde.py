@@ -9,12 +9,13 @@ import concurrent.futures
 import dataclasses
 import multiprocessing
 import os
+import warnings
 from pathlib import Path
 
 from tqdm.auto import tqdm
 
 from . import gradebook
-from .grading import Job, grade_submission
+from .grading import Job, close_kernels, grade_submission
 from .sandbox.limits import Limits
 
 
@@ -25,6 +26,7 @@ class Outcome:
     max_score: float
     notes: str
     skipped: bool = False
+    protected: bool = True  # False when graded with --no-sandbox
 
 
 def _db_url(course):
@@ -54,7 +56,17 @@ def _summarise(result, score):
         notes.append(result.defects[0])
     elif failed:
         notes.append(f"{len(failed)} failed, first {failed[0].grade_id}: {failed[0].message}")
-    return Outcome(result.student, score, result.max_score, "; ".join(notes))
+    return Outcome(result.student, score, result.max_score, "; ".join(notes), protected=result.sandboxed)
+
+
+def _die_with_coordinator(coordinator):
+    """Worker processes (and with them their sandboxes) end when the coordinator ends, even when
+    it is killed with SIGKILL and cannot say goodbye."""
+    from .sandbox.isolation import die_with_parent
+
+    die_with_parent()
+    if os.getppid() != coordinator:  # it died before the line above took effect
+        os._exit(1)
 
 
 def _executor(workers, scheduler):
@@ -64,12 +76,45 @@ def _executor(workers, scheduler):
         client = Client(scheduler) if isinstance(scheduler, str) else scheduler
         return client, True
     context = multiprocessing.get_context("fork")
-    return concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=context), False
+    return concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=context,
+                                                  initializer=_die_with_coordinator, initargs=(os.getpid(),)), False
+
+
+MAX_DATA_BYTES = 64 * 1024 * 1024
+
+
+def data_files(*folders):
+    """The files beside the notebooks (data a lab reads), the later folders' copies winning:
+    the lab's own files first, then what the student handed in with the notebook."""
+    files, total = {}, 0
+    for folder in folders:
+        for path in sorted(Path(folder).rglob("*")) if Path(folder).is_dir() else []:
+            relative = path.relative_to(folder).as_posix()
+            if not path.is_file() or path.suffix == ".ipynb" or relative in ("timestamp.txt",) or \
+                    any(part.startswith(".") for part in path.relative_to(folder).parts):
+                continue
+            size = path.stat().st_size
+            if total + size > MAX_DATA_BYTES:
+                continue
+            files[relative] = path.read_bytes()
+            total += size
+    return files
 
 
 def autograde(course, assignment, workers=None, scheduler=None, force=False, limits=None, students=None,
-              progress=True, db_url=None):
-    """Grade the submissions in ``course/submitted/*/assignment``; returns a list of Outcome."""
+              progress=True, db_url=None, sandboxed=True):
+    """Grade the submissions in ``course/submitted/*/assignment``; returns a list of Outcome.
+
+    ``sandboxed=False`` (``--no-sandbox``) runs the kernels without bubblewrap: grades are then
+    not protected from the students' code. Without it, a missing bubblewrap is an error.
+    """
+    from .sandbox import bubblewrap
+    from .sandbox.bubblewrap import SandboxUnavailable
+
+    if sandboxed and not bubblewrap.available():
+        raise SandboxUnavailable(
+            "bubblewrap cannot make a sandbox on this machine: install it (`apt-get install bubblewrap`) "
+            "or pass --no-sandbox to grade without one (grades are then not protected from students' code).")
     course = Path(course).resolve()
     db_url = db_url or _db_url(course)
     limits = limits or Limits()
@@ -86,12 +131,16 @@ def autograde(course, assignment, workers=None, scheduler=None, force=False, lim
             source_path = course / "solutions" / assignment / f"{notebook}.ipynb"
             cells[notebook] = gradebook.source_cells(db_url, assignment, notebook, source_path)
         text = path.read_bytes().decode("utf-8", errors="replace")
-        jobs.append(Job(student, assignment, notebook, text, cells[notebook], limits))
+        files = data_files(course / "solutions" / assignment, path.parent)
+        jobs.append(Job(student, assignment, notebook, text, cells[notebook], limits, files, sandboxed))
         timestamps[student] = timestamp
     if not jobs:
         return outcomes
     executor, is_dask = _executor(min(workers, len(jobs)), scheduler)
     bar = tqdm(total=len(jobs), unit="submission", desc=f"grading {assignment}", disable=not progress)
+    quiet = warnings.catch_warnings()  # nbformat's chatter must not break the progress bar
+    quiet.__enter__()
+    warnings.simplefilter("ignore")
     try:
         if is_dask:
             from dask.distributed import as_completed
@@ -106,10 +155,13 @@ def autograde(course, assignment, workers=None, scheduler=None, force=False, lim
             bar.update(1)
     finally:
         bar.close()
+        quiet.__exit__(None, None, None)
         if not is_dask:
             executor.shutdown(cancel_futures=True)
-        elif isinstance(scheduler, str):
-            executor.close()
+        else:
+            executor.run(close_kernels)  # Dask workers stay up: their sandboxes must not
+            if isinstance(scheduler, str):
+                executor.close()
     return sorted(outcomes, key=lambda outcome: outcome.student)
 
 
@@ -123,6 +175,8 @@ def summary_table(outcomes):
         note = ("(graded before) " if o.skipped else "") + o.notes
         lines.append(f"{o.student:<{width}}  {o.score:>5g} / {o.max_score:<3g}  {note[:100]}")
     full = sum(1 for o in outcomes if o.score == o.max_score)
+    if not all(o.protected for o in outcomes):
+        lines.append("Graded WITHOUT a sandbox (--no-sandbox): these grades are not protected from the students' code.")
     mean = sum(o.score for o in outcomes) / len(outcomes)
     lines.append(f"{len(outcomes)} submissions, {full} with full marks, mean score {mean:.1f}")
     return "\n".join(lines)

@@ -13,6 +13,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from .sandbox.bubblewrap import SandboxUnavailable
 from .course_directory import NbgraderError, ensure_assignment
 from .sandbox.limits import Limits
 
@@ -41,7 +42,8 @@ def _autograde(arguments):
     limits = Limits(arguments.cell_timeout, arguments.notebook_timeout, arguments.memory_mb, arguments.allow_network)
     print(f"Grading {arguments.assignment} with {limits.describe()}.")
     outcomes = autograde(course, arguments.assignment, workers=arguments.workers, scheduler=arguments.scheduler,
-                         force=arguments.force, limits=limits, students=arguments.student or None)
+                         force=arguments.force, limits=limits, students=arguments.student or None,
+                         sandboxed=not arguments.no_sandbox)
     print(summary_table(outcomes))
 
 
@@ -86,6 +88,8 @@ def _parser():
     grade.add_argument("--notebook-timeout", type=float, default=defaults.notebook_timeout, help="seconds per notebook")
     grade.add_argument("--memory-mb", type=int, default=defaults.memory_mb, help="memory per submission")
     grade.add_argument("--allow-network", action="store_true", help="let student code use the network")
+    grade.add_argument("--no-sandbox", action="store_true",
+                       help="grade without bubblewrap (grades are then NOT protected from students' code)")
     feedback = command("feedback", _feedback, "write per-student HTML feedback")
     feedback.add_argument("assignment")
     feedback.add_argument("--student", action="append")
@@ -99,7 +103,7 @@ def main(argv=None):
     arguments = _parser().parse_args(argv)
     try:
         return arguments.run(arguments) or 0
-    except (NbgraderError, FileNotFoundError, ValueError) as error:
+    except (NbgraderError, FileNotFoundError, ValueError, SandboxUnavailable) as error:
         print(f"course-grade {arguments.command}: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

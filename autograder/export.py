@@ -1,4 +1,7 @@
-"""Grades as a CSV: one row per student, one column per exercise, the total and the notes."""
+"""Grades as a CSV: one row per student, one column per exercise, the total and the notes.
+
+Scores come from nbgrader's gradebook (the one record, which ``nbgrader export`` reads too);
+the notes come from the grading reports."""
 import csv
 from pathlib import Path
 
@@ -9,14 +12,18 @@ def export_grades(course, assignment, path):
     course = Path(course)
     reports = sorted((course / "autograded").glob(f"*/{assignment}/{gradebook.REPORT}"))
     rows, exercises = [], []
+    recorded = gradebook.scores(course, assignment)
     for report in reports:
-        result, score = gradebook.read_report(report)
+        result, _ = gradebook.read_report(report)
+        if result.student not in recorded:
+            continue
+        score, points = recorded[result.student]
         for verdict in result.verdicts:
             if verdict.grade_id not in exercises:
                 exercises.append(verdict.grade_id)
         row = {"student": result.student, "score": score, "max_score": result.max_score,
                "notes": " ".join(result.defects)}
-        row.update({v.grade_id: v.points for v in result.verdicts})
+        row.update({v.grade_id: points.get(v.grade_id, v.points) for v in result.verdicts})
         rows.append(row)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

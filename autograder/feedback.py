@@ -52,12 +52,15 @@ def render(result, score):
 def write_feedback(course, assignment, students=None):
     """Write ``feedback/<student>/<assignment>/feedback.html`` for every graded submission."""
     course = Path(course)
-    written = []
+    written, recorded = [], gradebook.scores(course, assignment)
     for report in sorted((course / "autograded").glob(f"*/{assignment}/{gradebook.REPORT}")):
         student = report.parent.parent.name
         if students and student not in students:
             continue
-        result, score = gradebook.read_report(report)
+        result, _ = gradebook.read_report(report)
+        if student not in recorded:
+            continue
+        score = recorded[student][0]
         target = course / "feedback" / student / assignment / "feedback.html"
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(render(result, score), encoding="utf-8")

@@ -106,6 +106,24 @@ def _record(course, db_url, result, timestamp):
     return score
 
 
+def scores(course, assignment, db_url=None):
+    """``{student: (total, {grade_id: points})}`` from nbgrader's gradebook: the one record of
+    grades (manual grades a lecturer gave in formgrader included)."""
+    db_url = db_url or f"sqlite:///{Path(course).resolve() / 'gradebook.db'}"
+    found = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with Gradebook(db_url) as gradebook:
+            try:
+                submissions = gradebook.find_assignment(assignment).submissions
+            except MissingEntry:
+                return found
+            for submission in submissions:
+                points = {grade.name: grade.score for notebook in submission.notebooks for grade in notebook.grades}
+                found[submission.student.id] = (submission.score, points)
+    return found
+
+
 def read_report(path):
     data = json.loads(Path(path).read_text())
     data["verdicts"] = [TestVerdict(**v) for v in data["verdicts"]]
@@ -121,4 +139,4 @@ def _write_atomically(path, text):
     os.replace(temporary, path)
 
 
-__all__ = ["REPORT", "SourceCell", "is_graded", "read_report", "record", "report_path", "source_cells"]
+__all__ = ["REPORT", "SourceCell", "is_graded", "read_report", "record", "report_path", "scores", "source_cells"]

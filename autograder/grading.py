@@ -76,10 +76,10 @@ def lab_policy(source_cells):
             tree = ast.parse("\n".join("pass" if l.lstrip().startswith(("%", "!")) else l for l in cell.source.splitlines()))
         except SyntaxError:
             continue
+        if cell.solution:  # the functions and classes the student writes (not their methods)
+            names.update(node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.ClassDef)))
         for node in ast.walk(tree):
-            if cell.solution and isinstance(node, (ast.FunctionDef, ast.ClassDef)):
-                names.add(node.name)
-            elif cell.locked and isinstance(node, ast.Import):
+            if cell.locked and isinstance(node, ast.Import):
                 modules.update(alias.name for alias in node.names)
             elif cell.locked and isinstance(node, ast.ImportFrom) and node.module and not node.level:
                 modules.add(node.module)

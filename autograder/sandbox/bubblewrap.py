@@ -6,6 +6,7 @@ folder, the solutions, the gradebook, the reports, other submissions, or the lec
 It has no network, its own PID namespace, and it dies with the worker that started it. On a
 machine with an NVIDIA GPU the GPU's device nodes are passed through.
 """
+import functools
 import glob
 import os
 import shutil
@@ -20,6 +21,11 @@ ETC_FILES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "fonts", "localtime", 
 GPU_DEVICES = ("/dev/nvidia*", "/dev/nvidia-caps", "/dev/dri")
 
 
+class SandboxUnavailable(RuntimeError):
+    """bubblewrap is missing or cannot make a sandbox on this machine."""
+
+
+@functools.lru_cache(maxsize=None)
 def available():
     """True when bubblewrap is installed and can make a sandbox on this machine."""
     if shutil.which("bwrap") is None:

@@ -12,6 +12,7 @@ from autograder.autograde import autograde
 from autograder.course_directory import ensure_assignment
 from autograder.gradebook import REPORT
 from autograder.sandbox import Limits
+from tests.autograder.processes import wait_until_gone
 from tests.autograder.submissions import ASSIGNMENT, BATCH, write_batch
 from tests.notebook_tools import ROOT
 
@@ -43,8 +44,9 @@ def test_killed_run_resumes_where_it_stopped(tmp_path):
         time.sleep(0.2)
         reports = list((course / "autograded").glob(f"*/{ASSIGNMENT}/{REPORT}"))
     assert run.poll() is None, "the run finished before it could be interrupted"
-    os.killpg(run.pid, signal.SIGKILL)
+    os.kill(run.pid, signal.SIGKILL)  # the coordinator alone: its workers and sandboxes must follow
     run.wait()
+    assert wait_until_gone() == [], "processes started by grading outlived the killed coordinator"
     finished = {path: path.stat().st_mtime_ns for path in (course / "autograded").glob(f"*/{ASSIGNMENT}/{REPORT}")}
     assert 3 <= len(finished) < len(STUDENTS)
 
@@ -70,3 +72,4 @@ def test_grading_on_a_dask_cluster_writes_one_consistent_gradebook(tmp_path):
             assert len(client.scheduler_info()["workers"]) == 2
     assert {o.student: o.score for o in outcomes} == {s: BATCH[s][1] for s in students}
     assert gradebook_rows(course) == {s: (BATCH[s][1], 6) for s in students}
+    assert wait_until_gone(("autograder.sandbox.zygote",)) == []

@@ -45,8 +45,8 @@ def receive(sock):
         raise WireError(f"a message of {size} bytes is larger than the limit of {MAX_MESSAGE_BYTES}")
     try:
         message = json.loads(_read_exactly(sock, size))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise WireError(f"a message is not valid JSON ({error})") from None
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:  # JSONDecodeError is a ValueError
+        raise WireError(f"a message is not valid JSON ({type(error).__name__})") from None
     if not isinstance(message, dict):
         raise WireError("a message is not a JSON object")
     return message
@@ -82,9 +82,7 @@ class Encoder:
             return {"$": "ref", "ref": ref}
         if value is None or isinstance(value, (bool, str)):
             return value
-        if isinstance(value, int) and type(value) in (int,):
-            return value
-        if type(value) is float:
+        if type(value) in (int, float):
             return value
         if depth > MAX_DEPTH:
             return self._handle(value)
@@ -180,6 +178,3 @@ def encode_plain(value):
     """Data with no handles and no references (for messages the judge writes)."""
     return Encoder().encode(value)
 
-
-def json_default(_value):  # pragma: no cover - json.dumps never sees non-data after encoding
-    raise TypeError

@@ -12,8 +12,9 @@ import numpy as np
 from .. import wire
 
 
-class KernelGone(Exception):
-    """The kernel stopped answering (it crashed, was killed, or ran out of time)."""
+class KernelGone(BaseException):
+    """The kernel stopped answering (it crashed, was killed, or ran out of time). A
+    BaseException, so that no check's ``except Exception`` mistakes it for the student's error."""
 
 
 class StudentError(Exception):
@@ -49,6 +50,8 @@ class Kernel:
         self._ref_of_id = {}
         self._counter = itertools.count(1)
         self._proxies = {}
+        self._sending = set()  # references in the request being sent
+        self._kept = set()  # references given to a constructor: the new object may update them later
         self.encoder = wire.Encoder(handle=self._encode_proxy, ref_of=lambda obj: None)
         self.decoder = wire.Decoder(handle=self._proxy, resolve_ref=self._resolve_ref)
 
@@ -83,6 +86,7 @@ class Kernel:
                 ref = next(self._counter)
                 self._refs[ref] = value
                 self._ref_of_id[id(value)] = ref
+            self._sending.add(ref)
             if type(value) is list:
                 data = {"$": "list", "items": [self.encode(v, depth + 1) for v in value]}
             elif type(value) is dict:
@@ -97,8 +101,9 @@ class Kernel:
     def _apply_changes(self, changes):
         if not isinstance(changes, list):
             return
-        for item in changes:
-            if not (isinstance(item, list) and len(item) == 2 and item[0] in self._refs):
+        for item in changes:  # only what this request handed over, or what an object was built with
+            if not (isinstance(item, list) and len(item) == 2 and item[0] in self._refs
+                    and (item[0] in self._sending or item[0] in self._kept)):
                 continue
             original, new = self._refs[item[0]], self.decoder.decode(item[1])
             if isinstance(original, np.ndarray) and isinstance(new, np.ndarray):
@@ -123,27 +128,39 @@ class Kernel:
         reply = self.channel.request({"op": "lookup", "name": name}, timeout)
         if reply.get("missing"):
             raise NameError(f"name '{name}' is not defined")
-        return self._value_of(reply)
+        return self._value_of(dict(reply, changes=None))
+
+    def _request(self, message_of, timeout, keeps=False):
+        """Encode (``message_of()``) and send one request; apply its reply's changes."""
+        self._sending = set()
+        message = message_of()
+        if keeps:
+            self._kept |= self._sending
+        try:
+            return self._value_of(self.channel.request(message, timeout))
+        finally:
+            self._sending = set()
 
     def call(self, target, args, kwargs, timeout, probe=None):
-        message = {"op": "probe" if probe else "call", "target": self.encode(target),
-                   "args": [self.encode(a) for a in args], "kwargs": {k: self.encode(v) for k, v in kwargs.items()}}
-        if probe:
-            message["name"] = probe
-        return self._value_of(self.channel.request(message, timeout))
+        def message():
+            built = {"op": "probe" if probe else "call", "target": self.encode(target),
+                     "args": [self.encode(a) for a in args], "kwargs": {k: self.encode(v) for k, v in kwargs.items()}}
+            return dict(built, name=probe) if probe else built
+
+        constructor = isinstance(target, KernelObject) and object.__getattribute__(target, "_type_name") == "type"
+        return self._request(message, timeout, keeps=constructor)
 
     def getattr(self, target, name, timeout):
         try:
-            return self._value_of(self.channel.request({"op": "getattr", "target": self.encode(target), "name": name},
-                                                       timeout))
+            return self._request(lambda: {"op": "getattr", "target": self.encode(target), "name": name}, timeout)
         except StudentError as error:
             if type(error).__name__ == "AttributeError":
                 raise AttributeError(str(error)) from None
             raise
 
     def setattr(self, target, name, value, timeout):
-        self._value_of(self.channel.request({"op": "setattr", "target": self.encode(target), "name": name,
-                                             "args": [self.encode(value)]}, timeout))
+        self._request(lambda: {"op": "setattr", "target": self.encode(target), "name": name,
+                               "args": [self.encode(value)]}, timeout)
 
 
 class KernelObject:

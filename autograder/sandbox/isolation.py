@@ -12,7 +12,8 @@ import os
 import signal
 
 CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWIPC = 0x00020000, 0x20000000, 0x40000000, 0x08000000
-MS_NOSUID, MS_NODEV, MS_REC, MS_PRIVATE = 2, 4, 16384, 1 << 18
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 32, 4096, 16384, 1 << 18
+SHM_MB = 64
 PR_SET_PDEATHSIG, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_SET_SECUREBITS = 1, 24, 38, 28
 PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 47, 4
 SECURE_ALL_BITS_LOCKED = 0x3F  # noroot, no-setuid-fixup, keep-caps: all set and locked
@@ -40,6 +41,11 @@ def private_filesystem(tmp_mb):
     _check(_libc.mount(b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV, None), "mount /proc")
     _check(_libc.mount(b"tmpfs", b"/tmp", b"tmpfs", MS_NOSUID | MS_NODEV, f"size={int(tmp_mb)}m,mode=1777".encode()),
            "mount /tmp")
+    if os.path.isdir("/dev/shm"):  # the sandbox's /dev is shared by its kernels: none may write there
+        _check(_libc.mount(b"tmpfs", b"/dev/shm", b"tmpfs", MS_NOSUID | MS_NODEV, f"size={SHM_MB}m,mode=1777".encode()),
+               "mount /dev/shm")
+        _check(_libc.mount(None, b"/dev", None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID, None),
+               "remount /dev read-only")
 
 
 class _CapHeader(ctypes.Structure):

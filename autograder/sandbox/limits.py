@@ -14,7 +14,7 @@ class Limits:
     notebook_timeout: float = 1800.0  # seconds for the whole notebook
     memory_mb: int = 4096  # resident memory of the kernel and its children
     network: bool = False  # student code may not open network connections
-    tmp_mb: int = 1024  # the kernel's private /tmp (memory-backed) holds at most this
+    tmp_mb: int = 1024  # the kernel's private /tmp holds at most this (counted in the memory limit too)
 
     def describe(self):
         return (f"{self.cell_timeout:g} s per cell, {self.notebook_timeout:g} s per notebook, "
@@ -45,6 +45,22 @@ def _field(lines, name):
 def resident_memory_mb(pid):
     """Resident memory of ``pid`` and all its descendants, in MB."""
     return sum(int((_field(lines, "VmRSS") or ["0"])[0]) for lines in process_tree(pid).values()) / 1024
+
+
+def private_files_mb(pid):
+    """What the kernel ``pid`` keeps in its memory-backed ``/tmp`` and ``/dev/shm`` (files there
+    are memory no process's resident size shows), when they are its own and not this machine's."""
+    total = 0
+    for place, ours in (("tmp", "/tmp"), ("dev/shm", "/dev/shm")):
+        try:
+            theirs = f"/proc/{pid}/root/{place}"
+            if os.path.exists(ours) and os.stat(theirs).st_dev == os.stat(ours).st_dev:
+                continue
+            usage = os.statvfs(theirs)
+            total += (usage.f_blocks - usage.f_bfree) * usage.f_frsize
+        except OSError:
+            continue
+    return total / (1024 * 1024)
 
 
 def pid_in_namespace(root, inner_pid):
@@ -89,7 +105,7 @@ class Watchdog:
 
     def _watch(self):
         while not self._stop.wait(self.interval):
-            used = resident_memory_mb(self.pid)
+            used = resident_memory_mb(self.pid) + private_files_mb(self.pid)
             self.peak_mb = max(self.peak_mb, used)
             if used > self.limits.memory_mb:
                 self._kill(f"it used more than the memory limit of {self.limits.memory_mb} MB")

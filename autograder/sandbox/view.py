@@ -3,10 +3,10 @@
 * ``course.checks`` is always replaced: the notebook's ``check(...)`` cells print that the grader
   checks this exercise, and the checks' code (which knows the right answers) is not there.
 * Under the policy ``reference`` the reference implementations are stubs: every function of
-  ``course.layers``, ``course.nn``, ``course.optim``, ``course.init`` and
-  ``course.two_layer_net``, and any function elsewhere in the package named like one the
-  student writes, keeps its name and signature but says "not available while grading" when
-  called. Imports keep working, so one missing function never breaks the cells after it.
+  ``course.layers``, and anywhere else in the package every function or class named like one
+  the student writes (and whatever in its module uses it), keeps its name and signature but
+  says "not available while grading" when called. Imports keep working, and helpers that are
+  not graded (a data set, a training loop that takes the student's loss) still work.
 * Under the policy ``torch`` the ``torch`` package is a stub whose import fails with a sentence.
 
 The view is written once per worker into a temporary folder and laid read-only over the real
@@ -19,7 +19,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-REFERENCE_MODULES = ("course.layers", "course.nn", "course.optim", "course.init", "course.two_layer_net")
+REFERENCE_MODULES = ("course.layers",)  # every lab's graded layers live here: all of it is stubbed
 UNAVAILABLE = "{name} is not available while grading: this exercise is graded on your own implementation."
 
 CHECKS_STUB = '''"""The checks, as a grading kernel sees them: the grader runs them, outside this kernel."""
@@ -41,28 +41,53 @@ def summary(exercises=None):
     return None
 
 
-def _graded_elsewhere(*args, **kwargs):
-    print("⏳ the grader checks this exercise.")
-    return None
+'''
 
+CHECK_STUB = '''
+
+def {name}(*args, **kwargs):
+    print("⏳ {exercise}: the grader checks this exercise.")
 '''
 
 
-def _stub_functions(tree, names=None, qualified_prefix=""):
-    """Replace the bodies of the functions in ``tree`` (all, or only those in ``names``)."""
-    for node in ast.walk(tree):
-        for field in ("body",):
-            body = getattr(node, field, None)
-            if not isinstance(body, list):
-                continue
-            for child in body:
-                if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)) and (names is None or child.name in names):
-                    message = UNAVAILABLE.format(name=f"{qualified_prefix}{child.name}")
-                    child.body = [ast.Raise(exc=ast.Call(func=ast.Name("RuntimeError", ast.Load()),
-                                                         args=[ast.Constant(message)], keywords=[]), cause=None)]
-                    child.decorator_list = [d for d in child.decorator_list
-                                            if isinstance(d, ast.Name) and d.id in ("staticmethod", "classmethod", "property")]
-    return ast.fix_missing_locations(tree)
+def _raise_unavailable(name):
+    return [ast.Raise(exc=ast.Call(func=ast.Name("RuntimeError", ast.Load()),
+                                   args=[ast.Constant(UNAVAILABLE.format(name=name))], keywords=[]), cause=None)]
+
+
+def _stub(node, qualified):
+    """Keep the name and signature of a function (or every method of a class), not its body."""
+    functions = [node] if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) else \
+        [n for n in ast.walk(node) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    for function in functions:
+        function.body = _raise_unavailable(qualified)
+        function.decorator_list = [d for d in function.decorator_list
+                                   if isinstance(d, ast.Name) and d.id in ("staticmethod", "classmethod", "property")]
+
+
+def _names_used(node):
+    """Names a definition's code uses (its body; a class's bases too; not a default argument,
+    which the caller can replace)."""
+    parts = list(node.body) + (list(node.bases) if isinstance(node, ast.ClassDef) else [])
+    return {n.id for part in parts for n in ast.walk(part) if isinstance(n, ast.Name)}
+
+
+def _stub_module(tree, module, names=None):
+    """Stub every top-level function and class (``names=None``), or those named in ``names`` and,
+    transitively, those that use one of them (a subclass, a wrapper): nothing left in the module
+    can stand in for a stubbed one, and the rest of it keeps working."""
+    definitions = {n.name: n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+    stubbed = set(definitions) if names is None else set(names) & set(definitions)
+    changed = names is not None
+    while changed:
+        changed = False
+        for name, node in definitions.items():
+            if name not in stubbed and _names_used(node) & stubbed:
+                stubbed.add(name)
+                changed = True
+    for name in stubbed:
+        _stub(definitions[name], f"{module}.{name}")
+    return ast.fix_missing_locations(tree), bool(stubbed)
 
 
 def _module_name(package_root, path):
@@ -78,7 +103,8 @@ def _checks_stub(checks_init):
             names.update(alias.asname or alias.name for alias in node.names)
     lines = [CHECKS_STUB]
     for name in sorted(names - {"check", "summary", "CheckFailed"}):
-        lines.append(f"{name} = _graded_elsewhere\n")
+        exercise = name[len("check_"):] if name.startswith("check_") else name
+        lines.append(CHECK_STUB.format(name=name, exercise=exercise))
     return "".join(lines)
 
 
@@ -103,11 +129,12 @@ def write_view(package_root, forbid, student_names, destination):
             shutil.copy2(path, target)
             continue
         tree = ast.parse(path.read_text())
-        if any(module == m or module.startswith(m + ".") for m in REFERENCE_MODULES):
-            tree = _stub_functions(tree, None, f"{module}.")
-        elif student_names:
-            tree = _stub_functions(tree, set(student_names), f"{module}.")
-        target.write_text(ast.unparse(tree) + "\n")
+        whole = any(module == m or module.startswith(m + ".") for m in REFERENCE_MODULES)
+        tree, stubbed = _stub_module(tree, module, None if whole else set(student_names))
+        if stubbed:
+            target.write_text(ast.unparse(tree) + "\n")
+        else:
+            shutil.copy2(path, target)
 
 
 def write_torch_stub(destination):

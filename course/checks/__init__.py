@@ -21,7 +21,9 @@ from .backprop import (
     check_softmax_cross_entropy,
     check_two_layer_net,
 )
+from .clipping import check_clip_grad_norm
 from .convolution import check_conv_backward, check_conv_forward, check_max_pool_backward
+from .cnn import check_channel_statistics, check_lenet5, check_residual_block, check_trained_classifier
 from .init import check_initializer
 from .judging import CheckFailed
 from .normalization import check_batchnorm_backward, check_batchnorm_forward, check_dropout, check_layernorm_backward
@@ -34,5 +36,6 @@ from .optim import (
     check_sgd,
     check_sgd_momentum,
 )
-from .recurrent import check_lstm_backward, check_lstm_step_backward, check_rnn_backward, check_rnn_step_backward
+from .recurrent import (check_lstm_backward, check_lstm_step_backward, check_lstm_step_forward, check_rnn_backward,
+                        check_rnn_step_backward)
 from .runner import check, summary

@@ -1,6 +1,7 @@
 """The judging machinery every check shares: call the student's code safely, compare one
 output with what it should be, and explain a mismatch in one sentence with a hint."""
 import contextlib
+import inspect
 import warnings
 
 import numpy as np
@@ -37,14 +38,58 @@ def quiet():
         yield
 
 
+def _arrays_in(value, found):
+    """The NumPy arrays in ``value`` and in the tuples and lists it holds (dicts, such as
+    BatchNorm's ``bn_param``, are the student's to update)."""
+    if isinstance(value, np.ndarray):
+        found.append(value)
+    elif isinstance(value, (tuple, list)):
+        for item in value:
+            _arrays_in(item, found)
+    return found
+
+
+def _argument_names(function, args, kwargs):
+    """The parameter name of each argument where Python can tell, else its position."""
+    try:
+        bound = inspect.signature(function).bind(*args, **kwargs).arguments
+        names = {id(value): name for name, value in bound.items()}
+    except (TypeError, ValueError):
+        names = {}
+    values = list(args) + list(kwargs.values())
+    return [(names.get(id(value), f"number {i + 1}"), value) for i, value in enumerate(values)]
+
+
+def _restore_changed_inputs(exercise, name, inputs, snapshots):
+    """An input changed in place is put back and fails the check: a check computes what it
+    expects from its own inputs, so changing them (to zeros, say) must not change the verdict."""
+    changed = [argument for argument, array, before in snapshots
+               if array.shape != before.shape or not np.array_equal(array, before, equal_nan=True)]
+    for _, array, before in snapshots:
+        if array.shape == before.shape:
+            array[...] = before
+    if changed:
+        raise CheckFailed(
+            f"{exercise}: {name} changed its input {changed[0]} in place; work on a copy (for example "
+            f"{changed[0] if changed[0].isidentifier() else 'x'}.copy()) or build a new array, never modify what you were given."
+        )
+
+
 def call_student(function, exercise, *args, **kwargs):
-    """Run the student's ``function``; turn any exception into a one-line CheckFailed."""
+    """Run the student's ``function``; turn any exception into a one-line CheckFailed.
+
+    Arrays passed in (also inside tuples and lists) must come back unchanged; see
+    ``_restore_changed_inputs``.
+    """
     name = getattr(function, "__name__", exercise)
     if not callable(function):
         raise CheckFailed(f"{exercise}: expected a function, got {type(function).__name__}.")
+    snapshots = [] if isinstance(function, _unprotected) else [
+        (argument, array, array.copy()) for argument, value in _argument_names(function, args, kwargs)
+        for array in _arrays_in(value, [])]
     try:
         with quiet():
-            return function(*args, **kwargs)
+            result = function(*args, **kwargs)
     except NotImplementedError:
         raise CheckFailed(f"{exercise}: {name} is not implemented yet (it raised NotImplementedError).") from None
     except CheckFailed:
@@ -55,6 +100,8 @@ def call_student(function, exercise, *args, **kwargs):
         raise CheckFailed(
             f"{exercise}: {name} raised {type(error).__name__}: {error}".rstrip(": ")
         ) from error
+    _restore_changed_inputs(exercise, name, None, snapshots)
+    return result
 
 
 def probe_student(probe, exercise, *args):
@@ -68,6 +115,23 @@ def probe_student(probe, exercise, *args):
     if remote is not None:
         return call_student(type(remote).__course_remote__(remote, probe), exercise, *args)
     return call_student(probe, exercise, *args)
+
+
+def call_student_in_place(function, exercise, *args, **kwargs):
+    """``call_student`` for a function whose job is to change its inputs (``clip_grad_norm_``
+    scales the gradients it is given, as torch's does)."""
+    name = getattr(function, "__name__", exercise)
+    return call_student(_unprotected(function, name), exercise, *args, **kwargs)
+
+
+class _unprotected:
+    """Wraps a function so that ``call_student`` sees no array arguments to protect."""
+
+    def __init__(self, function, name):
+        self.function, self.__name__ = function, name
+
+    def __call__(self, *args, **kwargs):
+        return self.function(*args, **kwargs)
 
 
 def unpack(result, names, exercise, function_name):

@@ -181,16 +181,16 @@ def _swap_gate_blocks(weights, order):
     return np.concatenate([blocks[j] for j in order], axis=-1)
 
 
-def check_lstm_step_backward(lstm_step_forward, lstm_step_backward, seed=0, N=3, D=4, H=5):
-    """``lstm_step_forward(x, h_prev, c_prev, Wx, Wh, b) -> (h, c, cache)`` against the reference
-    (gates i, f, g, o) and ``lstm_step_backward(dh, dc, cache) -> dx, dh_prev, dc_prev, dWx, dWh, db``
-    against numeric gradients of ``sum(h * dh) + sum(c * dc)``."""
-    exercise = "lstm_step_backward"
+def _lstm_step_inputs(seed, N, D, H):
     rng = np.random.default_rng(seed)
     x, h_prev, c_prev = rng.normal(size=(N, D)), rng.normal(size=(N, H)), rng.normal(size=(N, H))
-    Wx, Wh, b = _weights(rng, D, H, 4)
+    return rng, [x, h_prev, c_prev, *_weights(rng, D, H, 4)]
+
+
+def _check_lstm_step_values(exercise, lstm_step_forward, student_arguments):
+    """Call the student's step forward, compare ``c`` and ``h`` with the reference (naming the
+    gate orders of the lecture notes); return ``(h, c, cache), originals, pristine arguments``."""
     argument_names = ("x", "h_prev", "c_prev", "Wx", "Wh", "b")
-    student_arguments = [x, h_prev, c_prev, Wx, Wh, b]
     (h, c, cache), originals = _call_forward(lstm_step_forward, exercise, "lstm_step_forward", student_arguments,
                                              argument_names, ("h", "c", "cache"))
     arguments = [originals[name].copy() for name in argument_names]
@@ -215,6 +215,24 @@ def check_lstm_step_backward(lstm_step_forward, lstm_step_backward, seed=0, N=3,
             mistakes=[(wrong[0], meaning) for wrong, meaning in order_mistakes]
             + [(o * expected_c, "the tanh is missing: h = o * tanh(c)"),
                (np.tanh(expected_c), "the output gate o is missing")])
+    return (h, c, cache), originals, arguments
+
+
+def check_lstm_step_forward(lstm_step_forward, seed=0, N=3, D=4, H=5):
+    """``lstm_step_forward(x, h_prev, c_prev, Wx, Wh, b) -> (h, c, cache)`` against the reference
+    (gates i, f, g, o as ``torch.nn.LSTMCell``); the cache may hold anything."""
+    _, student_arguments = _lstm_step_inputs(seed, N, D, H)
+    _check_lstm_step_values("lstm_step_forward", lstm_step_forward, student_arguments)
+
+
+def check_lstm_step_backward(lstm_step_forward, lstm_step_backward, seed=0, N=3, D=4, H=5):
+    """``lstm_step_forward(x, h_prev, c_prev, Wx, Wh, b) -> (h, c, cache)`` against the reference
+    (gates i, f, g, o) and ``lstm_step_backward(dh, dc, cache) -> dx, dh_prev, dc_prev, dWx, dWh, db``
+    against numeric gradients of ``sum(h * dh) + sum(c * dc)``."""
+    exercise = "lstm_step_backward"
+    rng, student_arguments = _lstm_step_inputs(seed, N, D, H)
+    argument_names = ("x", "h_prev", "c_prev", "Wx", "Wh", "b")
+    (h, c, cache), originals, arguments = _check_lstm_step_values(exercise, lstm_step_forward, student_arguments)
     dh, dc = upstream_gradient(rng, (N, H)), upstream_gradient(rng, (N, H))
     result = call_student(lstm_step_backward, exercise, dh.copy(), dc.copy(), cache)
     names = ("dx", "dh_prev", "dc_prev", "dWx", "dWh", "db")

@@ -121,7 +121,7 @@ def test_sgd_api_mistakes():
             for p, g in zip(self.params, grads):
                 g *= self.lr
                 p -= g
-    fails_with(r"step changed gradient 0 in place", check_sgd, ScalesTheGradient)
+    fails_with(r"step changed its input grads in place", check_sgd, ScalesTheGradient)
 
     class NotDone(StudentSGD):
         def step(self, grads):

@@ -195,5 +195,5 @@ def test_a_check_notices_inputs_changed_in_place():
         out = rnn_step_forward(x, h_prev, Wx, Wh, b)
         x *= 2
         return out
-    with pytest.raises(CheckFailed, match="rnn_step_forward changed its input x in place"):
+    with pytest.raises(CheckFailed, match="changed its input x in place"):
         check_rnn_step_backward(scribbling_forward, rnn_step_backward)

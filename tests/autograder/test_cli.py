@@ -55,6 +55,7 @@ def test_the_whole_path_on_the_command_line(tmp_path):
     assert lines[-1] == "3 submissions, 2 with full marks, mean score 13.0"
     assert "grading 01_backprop: 100%" in graded.stderr  # the progress bar
     assert "Traceback" not in graded.stderr and "WARNING" not in graded.stderr
+    assert "Warning" not in graded.stderr and "warn" not in graded.stderr.lower()  # only the bar on stderr
 
     feedback = course_grade("feedback", ASSIGNMENT, "--course", str(course))
     assert "Wrote 3 feedback page(s)" in feedback.stdout
@@ -70,3 +71,46 @@ def test_unknown_assignment_is_one_clear_sentence(tmp_path):
     result = course_grade("autograde", "99_nothing", "--course", str(tmp_path / "course"))
     assert result.returncode == 1
     assert result.stderr.strip() == "course-grade autograde: There is no assignment '99_nothing' in solutions/."
+
+
+def test_without_bubblewrap_grading_is_refused_unless_asked_and_then_marked_unprotected(tmp_path, monkeypatch):
+    from autograder.autograde import autograde, summary_table
+    from autograder.course_directory import ensure_assignment
+    from autograder.sandbox import bubblewrap
+    from autograder.sandbox.bubblewrap import SandboxUnavailable
+    from tests.autograder.submissions import write_batch
+
+    course = ensure_assignment(tmp_path / "course", ASSIGNMENT)
+    write_batch(course, ["correct", "wrong_backward"])
+    monkeypatch.setattr(bubblewrap, "available", lambda: False)
+    try:
+        autograde(course, ASSIGNMENT, workers=2, progress=False)
+        raise AssertionError("graded without a sandbox although nobody asked for that")
+    except SandboxUnavailable as error:
+        assert "install it (`apt-get install bubblewrap`) or pass --no-sandbox" in str(error)
+    outcomes = autograde(course, ASSIGNMENT, workers=2, progress=False, sandboxed=False)
+    assert {o.student: o.score for o in outcomes} == {"correct": 15, "wrong_backward": 9}
+    assert "not protected" in summary_table(outcomes).splitlines()[-2]
+
+
+def test_export_and_feedback_read_the_gradebook_the_one_record(tmp_path):
+    from nbgrader.api import Gradebook
+
+    from autograder.autograde import autograde
+    from autograder.course_directory import ensure_assignment
+    from autograder.export import export_grades
+    from autograder.feedback import write_feedback
+    from tests.autograder.submissions import write_batch
+
+    course = ensure_assignment(tmp_path / "course", ASSIGNMENT)
+    write_batch(course, ["wrong_backward"])
+    autograde(course, ASSIGNMENT, workers=1, progress=False)
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:  # a lecturer's manual grade
+        grade = gradebook.find_grade("test_affine_backward", ASSIGNMENT, ASSIGNMENT, "wrong_backward")
+        grade.manual_score = 1.5
+        gradebook.db.commit()
+    path, _ = export_grades(course, ASSIGNMENT, tmp_path / "grades.csv")
+    row = next(csv.DictReader(path.open()))
+    assert float(row["score"]) == 10.5 and float(row["test_affine_backward"]) == 1.5
+    write_feedback(course, ASSIGNMENT)
+    assert "10.5 / 15" in (course / "feedback" / "wrong_backward" / ASSIGNMENT / "feedback.html").read_text()

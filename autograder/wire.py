@@ -89,7 +89,9 @@ class Encoder:
         if isinstance(value, np.ndarray) and value.dtype.name in DTYPES:
             return _array(value, "array")
         if isinstance(value, np.generic) and value.dtype.name in DTYPES:
-            return {"$": "scalar", "dtype": value.dtype.name, "value": value.item() if not np.iscomplexobj(value) else [value.real.item(), value.imag.item()]}
+            item = value.item()
+            return {"$": "scalar", "dtype": value.dtype.name,
+                    "value": [item.real, item.imag] if isinstance(item, complex) else item}
         if type(value).__module__.startswith("torch") and type(value).__name__ in ("Tensor", "Parameter"):
             return _torch_tensor(value)
         if type(value) is tuple:
@@ -121,7 +123,9 @@ def _decode_array(data, torch_tensor):
     if torch_tensor:
         import torch
 
-        return torch.from_numpy(array) if dtype != "uint16" and dtype != "uint32" and dtype != "uint64" else torch.from_numpy(array.astype(np.int64))
+        if dtype in ("uint16", "uint32", "uint64"):  # torch has no tensors of these
+            array = array.astype(np.int64)
+        return torch.from_numpy(array)
     return array
 
 
@@ -172,9 +176,4 @@ class Decoder:
 def is_mutable(value):
     """What the kernel reports back after a call when it changed: arrays, lists, dicts."""
     return type(value) in (list, dict) or (isinstance(value, np.ndarray) and value.dtype.name in DTYPES)
-
-
-def encode_plain(value):
-    """Data with no handles and no references (for messages the judge writes)."""
-    return Encoder().encode(value)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from . import gradebook
+from . import gradebook, source_changes
 from .grading import Job, close_kernels, grade_submission
 from .sandbox.limits import Limits
 
@@ -27,6 +27,7 @@ class Outcome:
     notes: str
     skipped: bool = False
     protected: bool = True  # False when graded with --no-sandbox
+    regraded: str = ""  # why a submission graded before was graded again
 
 
 def _db_url(course):
@@ -47,7 +48,7 @@ def find_submissions(course, assignment, students=None):
     return found
 
 
-def _summarise(result, score):
+def _summarise(result, score, regraded=""):
     failed = [v for v in result.verdicts if v.status != "passed"]
     notes = []
     if result.stopped:
@@ -56,7 +57,19 @@ def _summarise(result, score):
         notes.append(result.defects[0])
     elif failed:
         notes.append(f"{len(failed)} failed, first {failed[0].grade_id}: {failed[0].message}")
-    return Outcome(result.student, score, result.max_score, "; ".join(notes), protected=result.sandboxed)
+    return Outcome(result.student, score, result.max_score, "; ".join(notes), protected=result.sandboxed,
+                   regraded=regraded)
+
+
+def _why_again(course, assignment, student, content_hash, force, lab_changed):
+    """Why a submission is graded (again): "" for a first grading."""
+    if not gradebook.report_path(course, assignment, student).exists():
+        return ""
+    if gradebook.graded_hash(course, assignment, student) not in ("", content_hash):
+        return "the submission changed"
+    if lab_changed:
+        return "the lab changed"
+    return "--force" if force else "the gradebook had no grade for it"
 
 
 def _die_with_coordinator(coordinator):
@@ -102,8 +115,11 @@ def data_files(*folders):
 
 
 def autograde(course, assignment, workers=None, scheduler=None, force=False, limits=None, students=None,
-              progress=True, db_url=None, sandboxed=True):
+              progress=True, db_url=None, sandboxed=True, on_lab_change=None):
     """Grade the submissions in ``course/submitted/*/assignment``; returns a list of Outcome.
+
+    A submission is graded when it was not graded yet, when its content changed since, and,
+    for all of them, when the lab's source notebook changed (``on_lab_change(names)`` hears of it).
 
     ``sandboxed=False`` (``--no-sandbox``) runs the kernels without bubblewrap: grades are then
     not protected from the students' code. Without it, a missing bubblewrap is an error.
@@ -119,14 +135,20 @@ def autograde(course, assignment, workers=None, scheduler=None, force=False, lim
     db_url = db_url or _db_url(course)
     limits = limits or Limits()
     workers = workers or os.cpu_count() or 1
+    lab_changed = source_changes.bring_up_to_date(course, assignment)
+    if lab_changed and on_lab_change:
+        on_lab_change(lab_changed)
     submissions = find_submissions(course, assignment, students)
-    outcomes, jobs, timestamps = [], [], {}
+    outcomes, jobs, timestamps, hashes, reasons = [], [], {}, {}, {}
     cells = {}
     for student, notebook, path, timestamp in submissions:
-        if not force and gradebook.is_graded(course, db_url, assignment, student):
+        content_hash = gradebook.submission_hash(path.read_bytes())
+        if not force and gradebook.is_graded(course, db_url, assignment, student, content_hash):
             result, score = gradebook.read_report(gradebook.report_path(course, assignment, student))
             outcomes.append(dataclasses.replace(_summarise(result, score), skipped=True))
             continue
+        hashes[student] = content_hash
+        reasons[student] = _why_again(course, assignment, student, content_hash, force, lab_changed)
         if notebook not in cells:
             source_path = course / "solutions" / assignment / f"{notebook}.ipynb"
             cells[notebook] = gradebook.source_cells(db_url, assignment, notebook, source_path)
@@ -150,8 +172,10 @@ def autograde(course, assignment, workers=None, scheduler=None, force=False, lim
             futures = concurrent.futures.as_completed([executor.submit(grade_submission, job) for job in jobs])
         for future in futures:
             result = future.result()
-            score = gradebook.record(course, db_url, result, timestamps.get(result.student))
-            outcomes.append(_summarise(result, score))
+            student = result.student
+            reason = reasons.get(student, "")
+            score = gradebook.record(course, db_url, result, timestamps.get(student), hashes.get(student, ""), reason)
+            outcomes.append(_summarise(result, score, reason))
             bar.update(1)
     finally:
         bar.close()
@@ -165,6 +189,16 @@ def autograde(course, assignment, workers=None, scheduler=None, force=False, lim
     return sorted(outcomes, key=lambda outcome: outcome.student)
 
 
+def shorten(text, limit):
+    """``text`` cut at a word boundary to at most ``limit`` characters, with "…" when cut."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    cut = cut[: cut.rfind(" ")] if " " in cut else cut
+    return cut.rstrip(" ,;:.") + "…"
+
+
 def summary_table(outcomes):
     """A plain-text table: one line per student, then the totals."""
     if not outcomes:
@@ -172,8 +206,8 @@ def summary_table(outcomes):
     width = max(len("student"), *(len(o.student) for o in outcomes))
     lines = [f"{'student':<{width}}  {'score':>11}  notes", f"{'-' * width}  {'-' * 11}  {'-' * 5}"]
     for o in sorted(outcomes, key=lambda o: o.student):
-        note = ("(graded before) " if o.skipped else "") + o.notes
-        lines.append(f"{o.student:<{width}}  {o.score:>5g} / {o.max_score:<3g}  {note[:100]}")
+        note = ("(graded before) " if o.skipped else f"(graded again: {o.regraded}) " if o.regraded else "") + o.notes
+        lines.append(f"{o.student:<{width}}  {o.score:>5g} / {o.max_score:<3g}  {shorten(note, 100)}")
     full = sum(1 for o in outcomes if o.score == o.max_score)
     if not all(o.protected for o in outcomes):
         lines.append("Graded WITHOUT a sandbox (--no-sandbox): these grades are not protected from the students' code.")

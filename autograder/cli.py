@@ -27,12 +27,24 @@ def _release(arguments):
 
 def _collect(arguments):
     from .collect import collect
+    from .roster import Roster
 
-    report = collect(arguments.downloads, arguments.course, arguments.assignment)
-    print(f"Collected {len(report.placed)} submission(s) into {Path(arguments.course) / 'submitted'}.")
+    roster = Roster(arguments.roster) if arguments.roster else None
+    report = collect(arguments.downloads, arguments.course, arguments.assignment, roster=roster)
+    print(f"Collected {len(report.placed)} submission(s) into {Path(arguments.course) / 'submitted'}:")
+    width = max([len(student) for student, _, _ in report.derived] + [1])
+    for student, entry, remark in report.derived:
+        print(f"  {student:<{width}}  from {entry}" + (f" ({remark})" if remark else ""))
+    for warning in report.warnings:
+        print(f"  warning: {warning}")
     for problem in report.problems:
         print(f"  not collected: {problem}")
-    return 1 if report.problems and not report.placed else 0
+    if report.missing:
+        print(f"No submission from {len(report.missing)} student(s) on the roster: {', '.join(report.missing)}.")
+    if report.problems:
+        print(f"{len(report.problems)} item(s) were refused and not collected; see the lines above.")
+        return 1
+    return 0
 
 
 def _autograde(arguments):
@@ -41,9 +53,15 @@ def _autograde(arguments):
     course = ensure_assignment(arguments.course, arguments.assignment)
     limits = Limits(arguments.cell_timeout, arguments.notebook_timeout, arguments.memory_mb, arguments.allow_network)
     print(f"Grading {arguments.assignment} with {limits.describe()}.")
+
+    def lab_changed(names):
+        files = ", ".join(f"solutions/{arguments.assignment}/{name}" for name in names)
+        print(f"{files} changed since the gradebook last saw it: the assignment was regenerated and every "
+              "submission is graded again.")
+
     outcomes = autograde(course, arguments.assignment, workers=arguments.workers, scheduler=arguments.scheduler,
                          force=arguments.force, limits=limits, students=arguments.student or None,
-                         sandboxed=not arguments.no_sandbox)
+                         sandboxed=not arguments.no_sandbox, on_lab_change=lab_changed)
     print(summary_table(outcomes))
 
 
@@ -77,6 +95,7 @@ def _parser():
     collect = command("collect", _collect, "place downloaded submissions into submitted/")
     collect.add_argument("downloads", help="folder with one folder, zip or notebook per student")
     collect.add_argument("assignment")
+    collect.add_argument("--roster", help="CSV with an id column and a name column: LMS names become these ids")
     grade = command("autograde", _autograde, "grade all submissions of an assignment")
     grade.add_argument("assignment")
     grade.add_argument("--workers", type=int, default=None, help="worker processes (default: one per core)")

@@ -1,91 +1,172 @@
 """Put a folder of downloaded submissions into nbgrader's ``submitted/<student>/<assignment>/``.
 
 Accepted, one entry per student: a folder (``alice/…/01_backprop.ipynb``), a zip file
-(``alice.zip``, as LMSs export them), or a single notebook (``alice.ipynb`` or
-``alice_01_backprop.ipynb``). The student's id is the entry's name up to the first ``_`` when it
-ends with the assignment's name, else the whole name. Anything that cannot be placed is reported.
+(``alice.zip``), or a single notebook (``alice.ipynb``, ``alice_01_backprop.ipynb``), named as
+the lecturer likes or as Moodle and Canvas name them (``lms_names``). The LMS's single
+"download all" zip (or a folder holding only that) is unpacked first. Of several submissions of
+one student the latest is kept. With a roster, names become the roster's ids.
 """
 import dataclasses
-import re
+import os
 import shutil
+import tempfile
 import zipfile
 from datetime import datetime, timezone
 from pathlib import Path
+
+from .course_directory import REPOSITORY_ROOT, assignments
+from .lms_names import MOODLE_TEXT, decode
 
 
 @dataclasses.dataclass
 class CollectReport:
     placed: dict  # student -> path written
-    problems: list  # sentences about entries that could not be placed
+    problems: list  # sentences about entries that were refused
+    derived: list = dataclasses.field(default_factory=list)  # (student, entry name, remark)
+    warnings: list = dataclasses.field(default_factory=list)  # sentences about entries that were collected
+    missing: list = dataclasses.field(default_factory=list)  # roster ids with no submission collected yet
 
 
-def _student_id(name, assignment):
-    name = re.sub(r"\.(zip|ipynb)$", "", name)
-    if name.endswith(assignment) and name != assignment:
-        name = name[: -len(assignment)].rstrip("_- ")
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_") or None
+@dataclasses.dataclass
+class _Found:
+    entry: str
+    student: str
+    data: bytes
+    modified: float
+    late: bool
+    attempt: int
+
+
+def _notebooks(names):
+    return [n for n in names if n.endswith(".ipynb") and "/." not in "/" + n and "__MACOSX" not in n
+            and ".ipynb_checkpoints" not in n]
 
 
 def _pick(names, notebook):
-    """The submitted notebook among ``names``: the one named like the lab's, or the only one."""
-    candidates = [n for n in names if n.endswith(".ipynb") and "/." not in "/" + n and "__MACOSX" not in n
-                  and ".ipynb_checkpoints" not in n]
+    """``(chosen, problem, warning)``: the notebook named like the lab's, or the only one."""
+    candidates = _notebooks(names)
     exact = [n for n in candidates if Path(n).name == f"{notebook}.ipynb"]
     if len(exact) == 1:
-        return exact[0], None
+        others = len(candidates) - 1
+        return exact[0], None, f"holds {others + 1} notebooks; {exact[0]} was taken." if others else None
     if len(candidates) == 1:
-        return candidates[0], None
+        return candidates[0], None, None
     if not candidates:
-        return None, "contains no notebook"
-    return None, f"contains {len(candidates)} notebooks and none is named {notebook}.ipynb"
+        return None, "contains no notebook", None
+    return None, f"contains {len(candidates)} notebooks and none is named {notebook}.ipynb", None
 
 
-def collect(source, course, assignment, notebook=None):
-    source, course = Path(source), Path(course)
-    notebook = notebook or assignment
-    report = CollectReport({}, [])
-    if not source.is_dir():
-        report.problems.append(f"{source} is not a folder.")
-        return report
+def _download_all(source, assignment, unpack_to):
+    """The folder to read entries from: ``source``, or the LMS's "download all" zip unpacked
+    (``source`` itself, or the only thing in it when that holds LMS-named entries)."""
+    entries = [e for e in source.iterdir() if not e.name.startswith(".")] if source.is_dir() else [source]
+    if len(entries) != 1 or entries[0].suffix.lower() != ".zip":
+        return source
+    with zipfile.ZipFile(entries[0]) as archive:
+        members = [m for m in archive.infolist() if "__MACOSX" not in m.filename]
+        tops = {m.filename.split("/")[0] for m in members}
+        if source.is_dir() and sum(1 for top in tops if decode(top, assignment).lms) < 2:
+            return source  # one student's zip
+        for member in members:
+            path = Path(archive.extract(member, unpack_to))
+            stamp = datetime(*member.date_time).timestamp()
+            os.utime(path, (stamp, stamp))
+    return Path(unpack_to)
+
+
+def _read(entry, notebook):
+    """``(data, modified, problem, warning)`` for one downloaded entry."""
+    if entry.is_dir():
+        files = {str(p.relative_to(entry)): p for p in entry.rglob("*") if p.is_file() and not p.is_symlink()}
+        chosen, problem, warning = _pick(list(files), notebook)
+        if chosen:
+            return files[chosen].read_bytes(), files[chosen].stat().st_mtime, None, warning
+        return None, None, problem, None
+    if entry.suffix.lower() == ".zip":
+        with zipfile.ZipFile(entry) as archive:
+            chosen, problem, warning = _pick(archive.namelist(), notebook)
+            if chosen:
+                return archive.read(chosen), datetime(*archive.getinfo(chosen).date_time).timestamp(), None, warning
+            return None, None, problem, None
+    if entry.suffix == ".ipynb":
+        return entry.read_bytes(), entry.stat().st_mtime, None, None
+    return None, None, "is neither a folder, a zip file nor a notebook", None
+
+
+def _gather(source, assignment, notebook, roster, report):
+    found = []
     for entry in sorted(source.iterdir()):
-        if entry.name.startswith("."):
+        if entry.name.startswith(".") or entry.name == "__MACOSX" or MOODLE_TEXT in entry.name or entry.is_symlink():
             continue
-        student = _student_id(entry.name, assignment)
-        data, problem, modified = None, None, entry.stat().st_mtime
+        lms = decode(entry.name, assignment)
+        student = roster.find(lms.name) if roster else lms.student_id
         try:
-            if entry.is_dir():
-                files = {str(p.relative_to(entry)): p for p in entry.rglob("*") if p.is_file()}
-                chosen, problem = _pick(list(files), notebook)
-                if chosen:
-                    data, modified = files[chosen].read_bytes(), files[chosen].stat().st_mtime
-            elif entry.suffix == ".zip":
-                with zipfile.ZipFile(entry) as archive:
-                    chosen, problem = _pick(archive.namelist(), notebook)
-                    if chosen:
-                        data = archive.read(chosen)
-            elif entry.suffix == ".ipynb":
-                data = entry.read_bytes()
-            else:
-                problem = "is neither a folder, a zip file nor a notebook"
+            data, modified, problem, warning = _read(entry, notebook)
         except (zipfile.BadZipFile, OSError) as error:
-            problem = f"could not be read ({error})"
-        if student is None:
-            problem = problem or "has no usable student name"
+            data, problem, warning = None, f"could not be read ({error})", None
+        if not problem and not student:
+            problem = f"'{lms.name}' is not on the roster" if roster else "has no usable student name"
         if problem or data is None:
             report.problems.append(f"{entry.name}: {problem or 'no notebook found'}; not collected.")
             continue
-        if student in report.placed:
-            report.problems.append(f"{entry.name}: a second submission for {student}; the first one was kept.")
-            continue
-        target = course / "submitted" / student / assignment
-        if target.exists():
-            shutil.rmtree(target)
-        target.mkdir(parents=True)
-        (target / f"{notebook}.ipynb").write_bytes(data)
-        stamp = datetime.fromtimestamp(modified, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f %Z")
-        (target / "timestamp.txt").write_text(stamp)
-        report.placed[student] = target / f"{notebook}.ipynb"
+        if warning:
+            report.warnings.append(f"{entry.name} {warning}")
+        found.append(_Found(entry.name, student, data, modified, lms.late, lms.attempt))
+    return found
+
+
+def collect(source, course, assignment, notebook=None, roster=None):
+    source, course = Path(source), Path(course)
+    known = assignments(course / "solutions" if (course / "solutions").is_dir() else REPOSITORY_ROOT / "solutions")
+    if assignment not in known:
+        raise FileNotFoundError(f"There is no assignment '{assignment}' in solutions/; the known ones are "
+                                f"{', '.join(known)}.")
+    notebook = notebook or assignment
+    report = CollectReport({}, [])
+    if not source.exists():
+        report.problems.append(f"{source} does not exist.")
+        return report
+    with tempfile.TemporaryDirectory() as unpacked:
+        try:
+            folder = _download_all(source, assignment, unpacked)
+        except (zipfile.BadZipFile, OSError) as error:
+            report.problems.append(f"{source.name}: could not be read ({error}); not collected.")
+            return report
+        if not folder.is_dir():
+            report.problems.append(f"{source} is neither a folder nor a zip file.")
+            return report
+        found = _gather(folder, assignment, notebook, roster, report)
+    by_student = {}
+    for item in found:
+        by_student.setdefault(item.student, []).append(item)
+    for student, items in sorted(by_student.items()):
+        items.sort(key=lambda item: (item.attempt, item.modified))
+        latest = items[-1]
+        _place(course, assignment, notebook, student, latest, len(items), report)
+    if roster:
+        submitted = course / "submitted"
+        report.missing = [s for s in roster.ids if not (submitted / s / assignment / f"{notebook}.ipynb").exists()]
     return report
+
+
+def _place(course, assignment, notebook, student, item, count, report):
+    target = course / "submitted" / student / assignment
+    previous = target / f"{notebook}.ipynb"
+    remarks = ["late"] if item.late else []
+    if item.attempt:
+        remarks.append(f"resubmission {item.attempt}")
+    if count > 1:
+        remarks.append(f"the latest of {count}")
+    if previous.exists() and previous.read_bytes() != item.data:
+        remarks.append("replaces the one collected before")
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    previous.write_bytes(item.data)
+    stamp = datetime.fromtimestamp(item.modified, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f %Z")
+    (target / "timestamp.txt").write_text(stamp)
+    report.placed[student] = previous
+    report.derived.append((student, item.entry, ", ".join(remarks)))
 
 
 __all__ = ["CollectReport", "collect"]

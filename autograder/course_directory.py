@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from . import source_changes
+
 REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
 
 CONFIG_TEMPLATE = """\
@@ -68,7 +70,8 @@ def run_nbgrader(work, *arguments, timeout=None):
 
 def ensure_assignment(work, assignment):
     """Make ``work`` a course directory whose gradebook knows ``assignment`` (nbgrader's
-    ``generate_assignment`` records it; done once)."""
+    ``generate_assignment`` records it; done once, and again when the source changed: see
+    ``source_changes``)."""
     from nbgrader.api import Gradebook, MissingEntry
 
     work = Path(work).resolve()
@@ -84,4 +87,5 @@ def ensure_assignment(work, assignment):
             except MissingEntry:
                 pass
     run_nbgrader(work, "generate_assignment", assignment, "--force", "--log-level=WARN")
+    source_changes.remember(work, assignment)
     return work

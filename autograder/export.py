@@ -8,6 +8,13 @@ from pathlib import Path
 from . import gradebook
 
 
+def notes(result):
+    """What the notebook did wrong and why each failed test lost its points, in full sentences."""
+    failed = [f"{v.grade_id} lost {v.max_points - v.points:g} point(s): {v.message}".rstrip(": ")
+              for v in result.verdicts if v.points < v.max_points]
+    return " ".join(result.defects + failed)
+
+
 def export_grades(course, assignment, path):
     course = Path(course)
     reports = sorted((course / "autograded").glob(f"*/{assignment}/{gradebook.REPORT}"))
@@ -22,7 +29,7 @@ def export_grades(course, assignment, path):
             if verdict.grade_id not in exercises:
                 exercises.append(verdict.grade_id)
         row = {"student": result.student, "score": score, "max_score": result.max_score,
-               "notes": " ".join(result.defects)}
+               "notes": notes(result)}
         row.update({v.grade_id: points.get(v.grade_id, v.points) for v in result.verdicts})
         rows.append(row)
     path = Path(path)

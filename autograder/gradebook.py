@@ -5,9 +5,11 @@ lose or corrupt a write. A submission counts as graded once its report file exis
 is written last, so an interrupted run leaves nothing half-recorded that a rerun would skip.
 """
 import dataclasses
+import hashlib
 import json
 import os
 import warnings
+from datetime import datetime, timezone
 from pathlib import Path
 
 import nbformat
@@ -20,6 +22,7 @@ from .grading import Result, TestVerdict
 from .repair import SourceCell
 
 REPORT = "grading_report.json"
+HISTORY = "grading_history.json"  # next to the report: the results it replaced
 
 
 @event.listens_for(Engine, "connect")
@@ -38,8 +41,21 @@ def report_path(course, assignment, student):
     return Path(course) / "autograded" / student / assignment / REPORT
 
 
-def is_graded(course, db_url, assignment, student):
+def submission_hash(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def graded_hash(course, assignment, student):
+    """The hash of the submission the report was made from ("" when unknown or not graded)."""
+    path = report_path(course, assignment, student)
+    return json.loads(path.read_text()).get("submission_sha256", "") if path.exists() else ""
+
+
+def is_graded(course, db_url, assignment, student, content_hash=None):
+    """Graded, and (given ``content_hash``) from the same content as the submission now."""
     if not report_path(course, assignment, student).exists():
+        return False
+    if content_hash and graded_hash(course, assignment, student) not in ("", content_hash):
         return False
     with Gradebook(db_url) as gradebook:
         try:
@@ -71,14 +87,34 @@ def source_cells(db_url, assignment, notebook, source_notebook_path):
         ]
 
 
-def record(course, db_url, result, timestamp=None):
-    """Store one graded submission; returns nbgrader's score for it."""
+def record(course, db_url, result, timestamp=None, content_hash="", reason=""):
+    """Store one graded submission; returns nbgrader's score for it. A result it replaces goes
+    to the history file beside the report, with ``reason``."""
     with warnings.catch_warnings():  # nbgrader's SQLAlchemy chatter is not for the lecturer
         warnings.simplefilter("ignore")
-        return _record(Path(course), db_url, result, timestamp)
+        return _record(Path(course), db_url, result, timestamp, content_hash, reason)
 
 
-def _record(course, db_url, result, timestamp):
+def _keep_in_history(report, reason):
+    if not report.exists():
+        return
+    old = json.loads(report.read_text())
+    graded_at = old.get("graded_at") or datetime.fromtimestamp(report.stat().st_mtime, timezone.utc).isoformat()
+    entry = {"student": old["student"], "graded_at": graded_at, "score": old["score"],
+             "max_score": sum(v["max_points"] for v in old["verdicts"]),
+             "submission_sha256": old.get("submission_sha256", ""), "replaced_because": reason or "graded again"}
+    path = report.with_name(HISTORY)
+    history = json.loads(path.read_text()) if path.exists() else []
+    _write_atomically(path, json.dumps(history + [entry], indent=1))
+
+
+def history(course, assignment, student):
+    """The earlier results of a submission, oldest first: who, when, what score, why replaced."""
+    path = report_path(course, assignment, student).with_name(HISTORY)
+    return json.loads(path.read_text()) if path.exists() else []
+
+
+def _record(course, db_url, result, timestamp, content_hash, reason):
     folder = course / "autograded" / result.student / result.assignment
     folder.mkdir(parents=True, exist_ok=True)
     with Gradebook(db_url) as gradebook:
@@ -101,8 +137,11 @@ def _record(course, db_url, result, timestamp):
                 grade.auto_score, grade.needs_manual_grade = 0.0, False
             gradebook.db.commit()
         score = gradebook.find_submission(result.assignment, result.student).score
-    _write_atomically(report_path(course, result.assignment, result.student),
-                      json.dumps(dataclasses.asdict(result) | {"notebook_json": None, "score": score}, indent=1))
+    report = report_path(course, result.assignment, result.student)
+    _keep_in_history(report, reason)
+    extra = {"notebook_json": None, "score": score, "submission_sha256": content_hash,
+             "graded_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    _write_atomically(report, json.dumps(dataclasses.asdict(result) | extra, indent=1))
     return score
 
 
@@ -139,4 +178,5 @@ def _write_atomically(path, text):
     os.replace(temporary, path)
 
 
-__all__ = ["REPORT", "SourceCell", "is_graded", "read_report", "record", "report_path", "scores", "source_cells"]
+__all__ = ["HISTORY", "REPORT", "SourceCell", "graded_hash", "history", "is_graded", "read_report", "record",
+           "report_path", "scores", "source_cells", "submission_hash"]

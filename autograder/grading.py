@@ -6,6 +6,7 @@ and returns plain data, so that the gradebook can be written in one place by the
 import ast
 import dataclasses
 import multiprocessing.util
+import re
 import time
 
 import nbformat
@@ -116,6 +117,16 @@ def _mark_passed(cell):
     cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="✅ passed\n")]
 
 
+def _title(notebook, index):
+    """The heading of the exercise a cell belongs to: the last heading above it, without markup."""
+    for cell in reversed(notebook.cells[:index]):
+        lines = cell.source.splitlines() if cell.cell_type == "markdown" else []
+        headings = [line for line in lines if line.startswith("#")]
+        if headings:
+            return headings[-1].lstrip("#").replace("`", "").replace("*", "").strip()
+    return ""
+
+
 def _cell_errors(notebook, report, limits):
     """Sentences about cells other than tests that failed: they explain the tests that follow."""
     sentences = []
@@ -124,12 +135,27 @@ def _cell_errors(notebook, report, limits):
         if outcome.status != ERROR or meta.get("grade"):
             continue
         where = f"The cell '{meta['grade_id']}'" if meta.get("grade_id") else f"Cell {index + 1}"
+        title = _title(notebook, index) if meta.get("grade_id") else ""
         if outcome.error_name == "TimeoutError":
             sentences.append(f"{where} ran longer than the limit of {limits.cell_timeout:g} s and was interrupted.")
+        elif outcome.error_name in ("SyntaxError", "IndentationError", "TabError") and meta.get("grade_id"):
+            message, line = _syntax(outcome.error_value)
+            exercise = f"Your answer to '{title}' (cell '{meta['grade_id']}')" if title else where
+            sentences.append(f"{exercise} has a {outcome.error_name} on line {line} of the cell ({message}), "
+                             "so none of that cell ran." if line else
+                             f"{exercise} has a {outcome.error_name} ({message}), so none of that cell ran.")
         elif meta.get("grade_id") and outcome.error_name != "NotImplementedError":
-            sentences.append(f"{where} raised {outcome.error_name}: {outcome.error_value}".rstrip(": ") +
+            advice = " (the notebook must define it under the name the exercise gives)" \
+                if outcome.error_name == "NameError" and "is not defined" in outcome.error_value else ""
+            sentences.append(f"{where} raised {outcome.error_name}: {outcome.error_value}".rstrip(": ") + advice +
                              "; the code after that point did not run.")
     return sentences
+
+
+def _syntax(value):
+    """``(message, line)`` from the kernel's "expected ':' (line 8)"."""
+    found = re.match(r"^(?P<message>.*?)\s*\((?:[^()]*, )?line (?P<line>\d+)\)$", value.strip())
+    return (found["message"], int(found["line"])) if found else (value.strip(), 0)
 
 
 def _zero(job, defects, started, notebook_json=""):

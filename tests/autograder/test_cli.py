@@ -43,8 +43,9 @@ def test_collect_places_folders_zips_and_notebooks_and_reports_the_rest(tmp_path
 def test_the_whole_path_on_the_command_line(tmp_path):
     course, downloads = tmp_path / "course", make_downloads(tmp_path / "downloads")
     collected = course_grade("collect", str(downloads), ASSIGNMENT, "--course", str(course))
-    assert collected.returncode == 0 and "Collected 3 submission(s)" in collected.stdout
+    assert collected.returncode == 1 and "Collected 3 submission(s)" in collected.stdout  # 2 were refused
     assert "not collected: dave.zip" in collected.stdout
+    assert collected.stdout.splitlines()[-1] == "2 item(s) were refused and not collected; see the lines above."
 
     graded = course_grade("autograde", ASSIGNMENT, "--course", str(course), "--workers", "2")
     assert graded.returncode == 0, graded.stderr[-2000:]

@@ -1,0 +1,49 @@
+"""Messages a student can act on: a syntax error names the exercise and the line, a renamed
+function says to keep the given names, and nothing is cut mid-word."""
+import html
+
+import pytest
+
+from autograder.autograde import Outcome, autograde, shorten, summary_table
+from autograder.course_directory import ensure_assignment
+from autograder.feedback import write_feedback
+from autograder.sandbox import Limits
+from tests.autograder.submissions import ASSIGNMENT, _answer, _solved, write_submission
+
+BROKEN_SIGMOID = _answer("sigmoid").replace("def sigmoid_forward(x)", "def sigmoid_forward(x)\n", 1)
+RENAMED = _answer("sigmoid").replace("def sigmoid_forward(", "def my_sigmoid(", 1)
+
+
+@pytest.fixture(scope="module")
+def pages(tmp_path_factory):
+    course = ensure_assignment(tmp_path_factory.mktemp("course"), ASSIGNMENT)
+    write_submission(course, "syntax", _solved(sigmoid=BROKEN_SIGMOID))
+    write_submission(course, "renamed", _solved(sigmoid=RENAMED))
+    outcomes = autograde(course, ASSIGNMENT, workers=2, limits=Limits(cell_timeout=30), progress=False)
+    write_feedback(course, ASSIGNMENT)
+    read = lambda s: html.unescape((course / "feedback" / s / ASSIGNMENT / "feedback.html").read_text())  # noqa: E731
+    return {o.student: o for o in outcomes}, {s: read(s) for s in ("syntax", "renamed")}
+
+
+def test_a_syntax_error_names_the_exercise_the_line_and_that_the_cell_did_not_run(pages):
+    outcomes, page = pages
+    assert outcomes["syntax"].score == 13
+    assert ("Your answer to 'Exercise 4: sigmoid (2 points)' (cell 'sigmoid') has a SyntaxError on line 1 of the "
+            "cell (expected ':'), so none of that cell ran.") in page["syntax"]
+    assert ".py, line" not in page["syntax"]
+    assert "name 'sigmoid_forward' is not defined (the notebook must define it under the name the exercise gives)" \
+        in page["syntax"]
+
+
+def test_a_renamed_function_is_told_to_keep_the_given_names(pages):
+    outcomes, page = pages
+    assert outcomes["renamed"].score == 13
+    assert "The notebook defines no 'sigmoid_forward': keep the names the exercise gives" in page["renamed"]
+
+
+def test_notes_are_cut_at_a_word_boundary():
+    text = "The cell 'relu' raised ValueError: operands could not be broadcast together with shapes"
+    assert shorten(text, 40) == "The cell 'relu' raised ValueError…"
+    assert shorten("short", 40) == "short"
+    line = summary_table([Outcome("alice", 3, 15, "word " * 40)]).splitlines()[2]
+    assert line.endswith(" word…") and len(line[line.index("word"):]) <= 100

@@ -12,7 +12,9 @@ from .activations_losses import (
     check_tanh_backward,
 )
 from .arithmetic import check_conv_output_size, check_receptive_field
-from .attention import check_attention_backward
+from .attention import check_attention_backward, check_attention_forward, check_attention_masks
+from .autoencoders import (check_contractive_penalty, check_elbo, check_gaussian_kl, check_reparameterize,
+                           check_sparsity_penalty)
 from .backprop import (
     check_affine_backward,
     check_affine_forward,
@@ -24,6 +26,9 @@ from .backprop import (
 from .clipping import check_clip_grad_norm
 from .convolution import check_conv_backward, check_conv_forward, check_max_pool_backward
 from .cnn import check_channel_statistics, check_lenet5, check_residual_block, check_trained_classifier
+from .gans import (check_discriminator_loss, check_generator, check_minimax_generator_loss,
+                   check_non_saturating_generator_loss)
+from .heads import check_split_heads
 from .init import check_initializer
 from .judging import CheckFailed
 from .normalization import check_batchnorm_backward, check_batchnorm_forward, check_dropout, check_layernorm_backward
@@ -38,4 +43,6 @@ from .optim import (
 )
 from .recurrent import (check_lstm_backward, check_lstm_step_backward, check_lstm_step_forward, check_rnn_backward,
                         check_rnn_step_backward)
+from .positional_encoding import check_positional_encoding
 from .runner import check, summary
+from .transformer import check_causal_self_attention, check_causal_transformer, check_trained_transformer

@@ -4,8 +4,13 @@ Each is a plain-Python state class, tested headless, and a thin ipywidgets view 
 that draws through ``FigureView``.
 """
 from .activation_explorer import ActivationCurves, ActivationExplorer
+from .attention_explorer import AttentionExplorer, AttentionMap
 from .conv_explorer import ConvExplorer, ConvExplorerState
 from .figure_view import FigureView
+from .latent_interpolation import LatentInterpolation, LatentInterpolator
+from .gradient_flow import GradientFlow, GradientFlowExplorer
+from .latent_explorer import LatentExplorer, LatentSpace
 from .normalization_explorer import DeepStackActivations, NormalizationExplorer
 from .optimizer_race import OptimizerRace, OptimizerRaceExplorer
+from .temperature_sampler import TemperatureSampler, TemperatureSampling
 from .two_layer_explorer import TwoLayerNetExplorer, TwoLayerNetTrainer

@@ -247,6 +247,73 @@ def _poke_ActivationExplorer(explorer):
     facts["warnings_building_again"] = _rebuilt_warnings(type(explorer))
     return facts
 
+def _poke_LatentInterpolator(explorer):
+    facts = {"image_before": len(explorer.view.image.value)}
+    image = explorer.view.image.value
+    explorer.t.value = 0.9 if abs(explorer.t.value - 0.9) > 1e-9 else 0.1
+    facts["t_reached_state"] = abs(explorer.state.t - explorer.t.value) < 1e-12
+    facts["t_redrew_image"] = explorer.view.image.value != image
+    image = explorer.view.image.value
+    explorer.method.value = "spherical" if explorer.method.value != "spherical" else "linear"
+    facts["method_reached_state"] = explorer.state.method == explorer.method.value
+    facts["method_redrew_image"] = explorer.view.image.value != image
+    facts["warnings_building_again"] = _rebuilt_warnings(
+        lambda: type(explorer)(explorer.state.decode, explorer.state.z_start, explorer.state.z_end))
+    return facts
+
+def _poke_GradientFlowExplorer(explorer):
+    facts = {"image_before": len(explorer.view.image.value)}
+    image = explorer.view.image.value
+    explorer.radius.value = 1.3 if abs(explorer.radius.value - 1.3) > 1e-9 else 0.8
+    facts["radius_reached_state"] = abs(explorer.flow.spectral_radius - explorer.radius.value) < 1e-12
+    facts["radius_redrew_image"] = explorer.view.image.value != image
+    image = explorer.view.image.value
+    explorer.nonlinearity.value = "ReLU" if explorer.nonlinearity.value != "ReLU" else "tanh"
+    facts["nonlinearity_reached_state"] = explorer.flow.nonlinearity == explorer.nonlinearity.value
+    facts["nonlinearity_redrew_image"] = explorer.view.image.value != image
+    facts["warnings_building_again"] = _rebuilt_warnings(type(explorer))
+    return facts
+
+def _poke_TemperatureSampler(explorer):
+    facts = {"image_before": len(explorer.view.image.value)}
+    image, text = explorer.view.image.value, explorer.text.value
+    explorer.temperature.value = 0.5 if abs(explorer.temperature.value - 0.5) > 1e-9 else 1.5
+    facts["temperature_reached_state"] = abs(explorer.state.temperature - explorer.temperature.value) < 1e-12
+    facts["temperature_redrew_image"] = explorer.view.image.value != image
+    facts["temperature_resampled_text"] = explorer.text.value != text
+    seed = explorer.state.seed
+    explorer.again.click()
+    facts["again_button_drew_a_new_sample"] = explorer.state.seed == seed + 1
+    state = explorer.state
+    facts["warnings_building_again"] = _rebuilt_warnings(
+        lambda: type(explorer)(state.logits, state.characters, state.sample_text, prompt=explorer.prompt, length=50))
+    return facts
+
+def _poke_LatentExplorer(explorer):
+    facts = {"image_before": len(explorer.view.image.value)}
+    for axis, slider in enumerate(explorer.sliders):
+        image, picture = explorer.view.image.value, explorer.state.image.copy()
+        slider.value = 1.5 if abs(slider.value - 1.5) > 1e-9 else -1.5
+        facts[f"z{axis + 1}_reached_state"] = bool(abs(explorer.state.point[axis] - slider.value) < 1e-12)
+        facts[f"z{axis + 1}_redrew_image"] = explorer.view.image.value != image
+        facts[f"z{axis + 1}_decoded_again"] = bool((explorer.state.image != picture).any())
+    state = explorer.state
+    facts["warnings_building_again"] = _rebuilt_warnings(lambda: type(explorer)(state.decode, state.codes, state.labels))
+    return facts
+
+def _poke_AttentionExplorer(explorer):
+    facts = {"image_before": len(explorer.view.image.value)}
+    image = explorer.view.image.value
+    explorer.mask.value = "causal" if explorer.mask.value != "causal" else "none"
+    facts["mask_reached_state"] = explorer.state.mask == explorer.mask.value
+    facts["mask_redrew_image"] = explorer.view.image.value != image
+    image = explorer.view.image.value
+    explorer.temperature.value = 0.1 if abs(explorer.temperature.value - 0.1) > 1e-9 else 2.0
+    facts["temperature_reached_state"] = abs(explorer.state.temperature - explorer.temperature.value) < 1e-9
+    facts["temperature_redrew_image"] = explorer.view.image.value != image
+    facts["warnings_building_again"] = _rebuilt_warnings(type(explorer))
+    return facts
+
 _widgets = {}
 for _widget in _course_widgets():
     _poke = globals().get("_poke_" + type(_widget).__name__)

@@ -54,7 +54,9 @@ def receive(sock):
 
 # -- values -------------------------------------------------------------------------------------
 def _array(value, tag):
-    value = np.ascontiguousarray(value)
+    value = np.asarray(value)
+    if not value.flags.c_contiguous:  # (np.ascontiguousarray would turn a 0-d array into shape (1,))
+        value = value.copy(order="C")
     return {"$": tag, "dtype": value.dtype.name, "shape": list(value.shape),
             "data": base64.b64encode(value.tobytes()).decode("ascii")}
 

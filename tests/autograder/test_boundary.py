@@ -180,3 +180,12 @@ def test_the_torch_policy_makes_torch_fail_to_import_with_a_sentence(tmp_path):
     write_torch_stub(tmp_path)
     result = _in_view(tmp_path, "import torch")
     assert "torch is not available while grading this lab" in result.stderr
+
+
+def test_shapes_and_dtypes_cross_the_wire_unchanged():
+    encoder, decoder = wire.Encoder(), wire.Decoder(None, None)
+    for value in (np.array(3.5), np.ones((2, 3)).T, np.arange(4, dtype=np.int32), np.float32(1.5)):
+        back = decoder.decode(encoder.encode(value))
+        assert back.shape == np.shape(value) and back.dtype == np.asarray(value).dtype
+    scalar = decoder.decode(encoder.encode(torch.tensor(2.0, dtype=torch.float64)))
+    assert isinstance(scalar, torch.Tensor) and scalar.shape == () and scalar.dtype == torch.float64

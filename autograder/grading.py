@@ -11,7 +11,7 @@ import time
 
 import nbformat
 
-from .execute import ERROR, NOT_RUN, execute_notebook, read_notebook_text
+from .execute import ERROR, execute_notebook, read_notebook_text
 from .judge.test_cells import INSIDE, trusted_namespace
 from .repair import repair
 from .sandbox.kernels import Sandbox

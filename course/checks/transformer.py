@@ -12,7 +12,6 @@ of its linear layers is the query, key, value or output projection.
 import itertools
 import math
 
-import numpy as np
 
 from .. import probes
 from ..torchlab.sequences import VOCABULARY_SIZE, digit_task, exact_match, greedy_answers

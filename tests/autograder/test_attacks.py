@@ -2,7 +2,6 @@
 deserves, the hidden tests stay hidden, the gradebook is written only by the grader, and
 nothing a kernel started outlives the run."""
 import json
-import os
 import socket
 import time
 import uuid
@@ -16,6 +15,7 @@ from autograder.course_directory import ensure_assignment
 from autograder.feedback import write_feedback
 from autograder.sandbox import Limits
 from tests.autograder import attacks
+from tests.autograder.processes import grading_processes
 from tests.autograder.submissions import ASSIGNMENT, write_submission
 
 LIMITS = Limits(cell_timeout=15, notebook_timeout=120, memory_mb=1500)
@@ -26,18 +26,7 @@ SOLUTION_CODE = ("dout.sum(axis=0)", "BEGIN SOLUTION", "np.maximum(x, 0)")
 
 def _processes(*needles):
     """``{pid: cmdline}`` of the processes on this machine whose command line has a needle."""
-    found = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit() or int(entry) == os.getpid():
-            continue
-        try:
-            with open(f"/proc/{entry}/cmdline", "rb") as handle:
-                cmdline = handle.read().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        if any(needle in cmdline for needle in needles):
-            found[int(entry)] = cmdline
-    return found
+    return dict(grading_processes(needles))
 
 
 def _leftovers(zygotes_before):

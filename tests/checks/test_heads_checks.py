@@ -1,5 +1,4 @@
 """The split/merge-heads check passes correct code and names the typical mistakes."""
-import numpy as np
 import pytest
 
 from course.checks.heads import check_split_heads

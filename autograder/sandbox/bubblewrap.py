@@ -48,6 +48,15 @@ def _python_directories():
     return sorted({p.resolve() for p in places}, key=lambda p: len(p.parts))
 
 
+KERNEL_SCRATCH = "/tmp/.kernel"
+
+
+def scratch_folder(package_binds):
+    """Where each kernel's private, memory-backed folder goes (see ``isolation.scratch_folder``)."""
+    inside = [Path(p) for p in _python_directories()] + [Path(d) for _, d in package_binds]
+    return KERNEL_SCRATCH if any(Path("/tmp") in p.parents for p in inside) else "/tmp"
+
+
 def command(package_binds, tmp_mb=64, network=False, gpu=True):
     """``bwrap`` arguments that run ``python -m autograder.sandbox.zygote`` in the sandbox.
 
@@ -65,16 +74,21 @@ def command(package_binds, tmp_mb=64, network=False, gpu=True):
     for name in ETC_FILES:
         if os.path.exists(f"/etc/{name}"):
             arguments += ["--ro-bind", f"/etc/{name}", f"/etc/{name}"]
+    # /tmp first: the environment may itself live below /tmp (a CI checkout), and a later tmpfs
+    # would hide it
+    arguments += ["--proc", "/proc", "--dev", "/dev", "--size", str(tmp_mb * 1024 * 1024), "--tmpfs", "/tmp"]
     for place in _python_directories():
         arguments += ["--ro-bind", str(place), str(place)]
     for source, destination in package_binds:
         arguments += ["--ro-bind", str(source), str(destination)]
-    arguments += ["--proc", "/proc", "--dev", "/dev", "--size", str(tmp_mb * 1024 * 1024), "--tmpfs", "/tmp"]
+    scratch = scratch_folder(package_binds)
+    if scratch != "/tmp":  # /tmp holds the environment: read-only, with a writable folder for the zygote
+        arguments += ["--size", str(tmp_mb * 1024 * 1024), "--tmpfs", scratch, "--remount-ro", "/tmp"]
     if gpu:
         for pattern in GPU_DEVICES:
             for device in glob.glob(pattern):
                 arguments += ["--dev-bind", device, device]
         if glob.glob("/dev/nvidia*"):
             arguments += ["--ro-bind-try", "/sys", "/sys", "--ro-bind-try", "/proc/driver/nvidia", "/proc/driver/nvidia"]
-    arguments += ["--setenv", "HOME", "/tmp", "--setenv", "TMPDIR", "/tmp", "--chdir", "/tmp"]
+    arguments += ["--setenv", "HOME", scratch, "--setenv", "TMPDIR", scratch, "--chdir", scratch]
     return arguments + ["--", sys.executable, "-m", "autograder.sandbox.zygote"]

@@ -36,11 +36,11 @@ def enter_namespaces():
     return _libc.unshare(CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC) == 0
 
 
-def private_filesystem(tmp_mb):
+def private_filesystem(tmp_mb, scratch):
     _check(_libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None), "mount --make-rprivate /")
     _check(_libc.mount(b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV, None), "mount /proc")
-    _check(_libc.mount(b"tmpfs", b"/tmp", b"tmpfs", MS_NOSUID | MS_NODEV, f"size={int(tmp_mb)}m,mode=1777".encode()),
-           "mount /tmp")
+    _check(_libc.mount(b"tmpfs", scratch.encode(), b"tmpfs", MS_NOSUID | MS_NODEV,
+                       f"size={int(tmp_mb)}m,mode=1777".encode()), f"mount {scratch}")
     if os.path.isdir("/dev/shm"):  # the sandbox's /dev is shared by its kernels: none may write there
         _check(_libc.mount(b"tmpfs", b"/dev/shm", b"tmpfs", MS_NOSUID | MS_NODEV, f"size={SHM_MB}m,mode=1777".encode()),
                "mount /dev/shm")
@@ -67,6 +67,13 @@ def drop_privileges():
     _libc.capset(ctypes.byref(header), data)
 
 
+def scratch_folder():
+    """The kernel's own memory-backed folder: ``/tmp`` itself, or, where the Python environment
+    lives below ``/tmp`` (a CI checkout) and the sandbox's ``/tmp`` is therefore read-only, a
+    folder in it (``TMPDIR`` points there)."""
+    return os.environ.get("COURSE_GRADER_SCRATCH", "/tmp")
+
+
 def start_isolated(run_kernel, tmp_mb=1024):
     """In the zygote's fresh child: run ``run_kernel()`` as process 1 of its own namespaces and
     exit with it. This intermediate process forwards SIGINT (an interrupt from the judge) and
@@ -76,13 +83,14 @@ def start_isolated(run_kernel, tmp_mb=1024):
     kernel = os.fork()
     if kernel == 0:
         die_with_parent()
+        scratch = scratch_folder()
         if isolated:
-            private_filesystem(tmp_mb)
-        os.makedirs("/tmp/home", exist_ok=True)
-        os.makedirs("/tmp/work", exist_ok=True)
-        os.chdir("/tmp/work")
-        os.environ["HOME"] = "/tmp/home"
-        os.environ["MPLCONFIGDIR"] = "/tmp/home/.matplotlib"
+            private_filesystem(tmp_mb, scratch)
+        for folder in ("home", "work"):
+            os.makedirs(os.path.join(scratch, folder), exist_ok=True)
+        os.chdir(os.path.join(scratch, "work"))
+        os.environ.update(HOME=os.path.join(scratch, "home"), TMPDIR=scratch,
+                          MPLCONFIGDIR=os.path.join(scratch, "home", ".matplotlib"))
         drop_privileges()
         try:
             run_kernel()

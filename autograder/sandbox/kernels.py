@@ -96,6 +96,7 @@ class Sandbox:
         })
         if sandboxed:
             command = bubblewrap.command(binds, network=limits.network)
+            environment["COURSE_GRADER_SCRATCH"] = bubblewrap.scratch_folder(binds)
         else:
             command = [sys.executable, "-m", "autograder.sandbox.zygote"]
             if pythonpath:

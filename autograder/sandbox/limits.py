@@ -50,12 +50,14 @@ def resident_memory_mb(pid):
 def private_files_mb(pid):
     """What the kernel ``pid`` keeps in its memory-backed ``/tmp`` and ``/dev/shm`` (files there
     are memory no process's resident size shows), when they are its own and not this machine's."""
-    total = 0
-    for place, ours in (("tmp", "/tmp"), ("dev/shm", "/dev/shm")):
+    total, seen = 0, {os.stat(p).st_dev for p in ("/tmp", "/dev/shm") if os.path.exists(p)}
+    for place in ("tmp", "tmp/.kernel", "dev/shm"):
         try:
             theirs = f"/proc/{pid}/root/{place}"
-            if os.path.exists(ours) and os.stat(theirs).st_dev == os.stat(ours).st_dev:
+            device = os.stat(theirs).st_dev
+            if device in seen:
                 continue
+            seen.add(device)
             usage = os.statvfs(theirs)
             total += (usage.f_blocks - usage.f_bfree) * usage.f_frsize
         except OSError:

@@ -88,7 +88,9 @@ def _executor(workers, scheduler):
 
         client = Client(scheduler) if isinstance(scheduler, str) else scheduler
         return client, True
-    context = multiprocessing.get_context("fork")
+    # "spawn": a forked copy of a process whose threads hold locks (torch's thread pool, after a
+    # check ran in the coordinator) can hang on its first use of them; a fresh interpreter cannot.
+    context = multiprocessing.get_context("spawn")
     return concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=context,
                                                   initializer=_die_with_coordinator, initargs=(os.getpid(),)), False
 

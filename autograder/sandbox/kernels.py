@@ -7,10 +7,12 @@ a deadline: past it, the kernel is interrupted, and if it does not answer soon a
 import json
 import os
 import select
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 
 from .. import wire
@@ -85,6 +87,7 @@ class Sandbox:
 
     def __init__(self, binds, preload, limits, sandboxed=True, pythonpath=None):
         control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.scratch = None
         environment = {key: value for key, value in os.environ.items()
                        if key in ("PATH", "LANG", "LC_ALL", "TERM", "CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES")}
         environment.update({
@@ -101,6 +104,10 @@ class Sandbox:
             command = [sys.executable, "-m", "autograder.sandbox.zygote"]
             if pythonpath:
                 environment["PYTHONPATH"] = str(pythonpath)
+            # a folder of its own for each kernel's scratch space (a tmpfs over /tmp itself could
+            # hide the Python environment when that lives below /tmp)
+            self.scratch = tempfile.mkdtemp(prefix="course-kernel-scratch-")
+            environment["COURSE_GRADER_SCRATCH"] = self.scratch
         self.process = subprocess.Popen(command, pass_fds=[theirs.fileno()], env=environment, stdin=subprocess.DEVNULL,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         theirs.close()
@@ -151,3 +158,5 @@ class Sandbox:
             self.process.kill()
         self.process.wait()
         self.control.close()
+        if self.scratch:
+            shutil.rmtree(self.scratch, ignore_errors=True)

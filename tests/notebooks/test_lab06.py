@@ -34,7 +34,7 @@ def test_lab06_prints_the_architecture_facts_and_the_erratum_numbers():
 def test_lab06_smoke_run_trains_a_resnet_above_the_graded_threshold():
     printed = "".join(text(c) for c in run_solution(SOURCE).cells)
     if "Smoke size (" not in printed:
-        pytest.skip("full size: the threshold is the same, but the run is the lecturer's to judge")
+        pytest.skip("a GPU is present, so the notebook ran at full size on CIFAR-10; this test checks the smoke-size run on digits (set COURSE_SMOKE=1 to run it here)")
     best = float(re.search(r"best val_accuracy ([\d.]+)", printed).group(1))
     assert best >= 0.95
     assert float(re.search(r"test accuracy: ([\d.]+)%", printed).group(1)) >= 93.0

@@ -24,16 +24,21 @@ class StudentError(Exception):
 _error_types = {}
 
 
-def student_exception(type_name, message):
-    """An exception of a class named like the student's, carrying the student's (shortened) text."""
+def student_exception(type_name, message, function=None):
+    """An exception of a class named like the student's, carrying the student's (shortened) text
+    and, as ``student_function``, the name of the notebook function it came from."""
     if type_name == "NotImplementedError":
-        return NotImplementedError(message)
-    if type_name == "KeyboardInterrupt":
+        error = NotImplementedError(message)
+    elif type_name == "KeyboardInterrupt":
         return StudentTimeout(message)
-    name = type_name if type_name.isidentifier() else "Exception"
-    if name not in _error_types:
-        _error_types[name] = type(name, (StudentError,), {"__module__": "student"})
-    return _error_types[name](message)
+    else:
+        name = type_name if type_name.isidentifier() else "Exception"
+        if name not in _error_types:
+            _error_types[name] = type(name, (StudentError,), {"__module__": "student"})
+        error = _error_types[name](message)
+    if isinstance(function, str) and function.replace(".", "_").isidentifier():
+        error.student_function = function
+    return error
 
 
 class StudentTimeout(StudentError, TimeoutError):
@@ -120,7 +125,8 @@ class Kernel:
         self._apply_changes(reply.get("changes"))
         if "error" in reply:
             error = reply["error"] if isinstance(reply["error"], dict) else {}
-            raise student_exception(str(error.get("type", "Exception"))[:80], str(error.get("message", ""))[:600])
+            raise student_exception(str(error.get("type", "Exception"))[:80], str(error.get("message", ""))[:600],
+                                    error.get("function"))
         return self.decoder.decode(reply.get("value"))
 
     def lookup(self, name, timeout):

@@ -167,7 +167,11 @@ class Responder:
         except wire.WireError:
             raise
         except BaseException as error:  # SystemExit too: a student's function must not end the kernel
-            return {"error": {"type": type(error).__name__[:80], "message": _short(error)},
+            from course.tracebacks import function_that_raised
+
+            culprit = function_that_raised(error)
+            return {"error": {"type": type(error).__name__[:80], "message": _short(error),
+                              "function": str(culprit)[:120] if culprit else None},
                     "changes": self._changes()}
         return {"value": value, "changes": self._changes()}
 

@@ -6,6 +6,8 @@ import warnings
 
 import numpy as np
 
+from ..tracebacks import function_that_raised
+
 
 FORWARD_THRESHOLD = 1e-7
 GRADIENT_THRESHOLD = 1e-6
@@ -75,6 +77,13 @@ def _restore_changed_inputs(exercise, name, inputs, snapshots):
         )
 
 
+def _culprit(error, name):
+    """The student's function that raised ``error``: ``name`` itself (the function the check
+    called, also when it is a method named with its class) or a helper it calls."""
+    culprit = function_that_raised(error)
+    return name if not culprit or culprit.rsplit(".", 1)[-1] == name else culprit
+
+
 def call_student(function, exercise, *args, **kwargs):
     """Run the student's ``function``; turn any exception into a one-line CheckFailed.
 
@@ -90,15 +99,19 @@ def call_student(function, exercise, *args, **kwargs):
     try:
         with quiet():
             result = function(*args, **kwargs)
-    except NotImplementedError:
-        raise CheckFailed(f"{exercise}: {name} is not implemented yet (it raised NotImplementedError).") from None
+    except NotImplementedError as error:
+        culprit = _culprit(error, name)
+        called = f"; {name} calls it" if culprit != name else ""
+        raise CheckFailed(f"{exercise}: {culprit} is not implemented yet (it raised NotImplementedError{called}).") from None
     except CheckFailed:
         raise
     except TimeoutError as error:  # while grading: the student's code ran past the time limit
         raise CheckFailed(f"{exercise}: {name} {error}") from None
     except Exception as error:
+        culprit = _culprit(error, name)
+        where = f"{culprit} (called by {name})" if culprit != name else name
         raise CheckFailed(
-            f"{exercise}: {name} raised {type(error).__name__}: {error}".rstrip(": ")
+            f"{exercise}: {where} raised {type(error).__name__}: {error}".rstrip(": ")
         ) from error
     _restore_changed_inputs(exercise, name, None, snapshots)
     return result

@@ -8,10 +8,11 @@ from autograder.autograde import Outcome, autograde, shorten, summary_table
 from autograder.course_directory import ensure_assignment
 from autograder.feedback import write_feedback
 from autograder.sandbox import Limits
-from tests.autograder.submissions import ASSIGNMENT, _answer, _solved, write_submission
+from tests.autograder.submissions import ASSIGNMENT, STUDENT, _answer, _index, _solved, write_submission
 
 BROKEN_SIGMOID = _answer("sigmoid").replace("def sigmoid_forward(x)", "def sigmoid_forward(x)\n", 1)
 RENAMED = _answer("sigmoid").replace("def sigmoid_forward(", "def my_sigmoid(", 1)
+BLANK_SOFTMAX = STUDENT.cells[_index(STUDENT, "softmax_cross_entropy")].source  # as handed out
 
 
 @pytest.fixture(scope="module")
@@ -19,10 +20,11 @@ def pages(tmp_path_factory):
     course = ensure_assignment(tmp_path_factory.mktemp("course"), ASSIGNMENT)
     write_submission(course, "syntax", _solved(sigmoid=BROKEN_SIGMOID))
     write_submission(course, "renamed", _solved(sigmoid=RENAMED))
+    write_submission(course, "blank_softmax", _solved(softmax_cross_entropy=BLANK_SOFTMAX))
     outcomes = autograde(course, ASSIGNMENT, workers=2, limits=Limits(cell_timeout=30), progress=False)
     write_feedback(course, ASSIGNMENT)
     read = lambda s: html.unescape((course / "feedback" / s / ASSIGNMENT / "feedback.html").read_text())  # noqa: E731
-    return {o.student: o for o in outcomes}, {s: read(s) for s in ("syntax", "renamed")}
+    return {o.student: o for o in outcomes}, {s: read(s) for s in ("syntax", "renamed", "blank_softmax")}
 
 
 def test_a_syntax_error_names_the_exercise_the_line_and_that_the_cell_did_not_run(pages):
@@ -39,6 +41,13 @@ def test_a_renamed_function_is_told_to_keep_the_given_names(pages):
     outcomes, page = pages
     assert outcomes["renamed"].score == 13
     assert "The notebook defines no 'sigmoid_forward': keep the names the exercise gives" in page["renamed"]
+
+
+def test_the_function_that_failed_is_named_not_the_one_that_called_it(pages):
+    page = pages[1]["blank_softmax"]
+    assert "softmax_cross_entropy is not implemented yet (it raised NotImplementedError; " \
+           "two_layer_net_loss calls it)" in page
+    assert "two_layer_net_loss is not implemented yet" not in page
 
 
 def test_notes_are_cut_at_a_word_boundary():

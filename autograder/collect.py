@@ -9,6 +9,7 @@ one student the latest is kept. With a roster, names become the roster's ids.
 import dataclasses
 import os
 import shutil
+import stat
 import tempfile
 import zipfile
 from datetime import datetime, timezone
@@ -16,6 +17,12 @@ from pathlib import Path
 
 from .course_directory import REPOSITORY_ROOT, assignments
 from .lms_names import MOODLE_TEXT, decode
+
+MAX_DATA_BYTES = 64 * 1024 * 1024  # per submission, as much as grading copies into a kernel's folder
+
+
+def _size(count):
+    return f"{count // 2**20} MB" if count >= 2**20 else f"{count} bytes"
 
 
 @dataclasses.dataclass
@@ -35,6 +42,7 @@ class _Found:
     modified: float
     late: bool
     attempt: int
+    files: dict = dataclasses.field(default_factory=dict)  # data files beside the notebook: path -> bytes
 
 
 def _notebooks(names):
@@ -56,6 +64,41 @@ def _pick(names, notebook):
     return None, f"contains {len(candidates)} notebooks and none is named {notebook}.ipynb", None
 
 
+def _is_data_file(relative):
+    parts = Path(relative).parts
+    return bool(parts) and not relative.endswith(".ipynb") and "__MACOSX" not in parts and \
+        ".ipynb_checkpoints" not in parts and not any(p.startswith(".") or p == ".." for p in parts) and \
+        relative != "timestamp.txt"
+
+
+def _data_files(chosen, sizes, read, symlinks=()):
+    """``(files, warning)``: the files in the chosen notebook's folder and below it (data the
+    notebook reads), by path relative to that folder; symbolic links are not followed, and files
+    beyond MAX_DATA_BYTES in all are left out with a warning."""
+    base = Path(chosen).parent
+    files, skipped, links, total = {}, [], [], 0
+    for name in sorted(sizes):
+        if Path(name).is_absolute() or Path(name) == Path(chosen) or \
+                (base.parts and Path(name).parts[:len(base.parts)] != base.parts):
+            continue
+        relative = Path(name).relative_to(base).as_posix()
+        if not _is_data_file(relative):
+            continue
+        if name in symlinks:
+            links.append(relative)
+        elif total + sizes[name] > MAX_DATA_BYTES:
+            skipped.append(relative)
+        else:
+            files[relative], total = read(name), total + sizes[name]
+    notes = []
+    if links:
+        notes.append(f"holds symbolic links, not collected: {', '.join(links[:3])}")
+    if skipped:
+        notes.append(f"holds more than {_size(MAX_DATA_BYTES)} of data files; not collected: "
+                     f"{', '.join(skipped[:3])}" + (" …" if len(skipped) > 3 else ""))
+    return files, "; ".join(notes) + "." if notes else None
+
+
 def _download_all(source, assignment, unpack_to):
     """The folder to read entries from: ``source``, or the LMS's "download all" zip unpacked
     (``source`` itself, or the only thing in it when that holds LMS-named entries)."""
@@ -75,35 +118,66 @@ def _download_all(source, assignment, unpack_to):
 
 
 def _read(entry, notebook):
-    """``(data, modified, problem, warning)`` for one downloaded entry."""
+    """``(data, modified, files, problem, warning)`` for one downloaded entry."""
     if entry.is_dir():
-        files = {str(p.relative_to(entry)): p for p in entry.rglob("*") if p.is_file() and not p.is_symlink()}
+        paths = {str(p.relative_to(entry)): p for p in entry.rglob("*")}
+        links = {name for name, p in paths.items() if p.is_symlink()}
+        files = {name: p for name, p in paths.items() if name not in links and p.is_file()}
         chosen, problem, warning = _pick(list(files), notebook)
-        if chosen:
-            return files[chosen].read_bytes(), files[chosen].stat().st_mtime, None, warning
-        return None, None, problem, None
+        if not chosen:
+            return None, None, {}, problem, None
+        sizes = {name: p.stat().st_size for name, p in files.items()} | {name: 0 for name in links}
+        data, note = _data_files(chosen, sizes, lambda name: files[name].read_bytes(), links)
+        return files[chosen].read_bytes(), files[chosen].stat().st_mtime, data, None, _join(warning, note)
     if entry.suffix.lower() == ".zip":
         with zipfile.ZipFile(entry) as archive:
-            chosen, problem, warning = _pick(archive.namelist(), notebook)
-            if chosen:
-                return archive.read(chosen), datetime(*archive.getinfo(chosen).date_time).timestamp(), None, warning
-            return None, None, problem, None
+            members = {m.filename: m for m in archive.infolist() if not m.is_dir()}
+            chosen, problem, warning = _pick(list(members), notebook)
+            if not chosen:
+                return None, None, {}, problem, None
+            links = {name for name, m in members.items() if stat.S_ISLNK(m.external_attr >> 16)}
+            sizes = {name: m.file_size for name, m in members.items()}
+            data, note = _data_files(chosen, sizes, archive.read, links)
+            modified = datetime(*members[chosen].date_time).timestamp()
+            return archive.read(chosen), modified, data, None, _join(warning, note)
     if entry.suffix == ".ipynb":
-        return entry.read_bytes(), entry.stat().st_mtime, None, None
-    return None, None, "is neither a folder, a zip file nor a notebook", None
+        return entry.read_bytes(), entry.stat().st_mtime, {}, None, None
+    return None, None, {}, "is neither a folder, a zip file nor a notebook", None
+
+
+def _join(*sentences):
+    """Warnings about one entry as one sentence."""
+    parts = [sentence.rstrip(".") for sentence in sentences if sentence]
+    return "; ".join(parts) + "." if parts else None
+
+
+def _flat_data_file(entry, assignment):
+    """``(LmsName, file name)`` when ``entry`` is a data file that Moodle or Canvas handed out
+    beside a student's notebook (``Alice Smith_12345_assignsubmission_file_data.csv``)."""
+    from .lms_names import CANVAS, MOODLE
+
+    if entry.is_dir() or entry.suffix.lower() in (".zip", ".ipynb"):
+        return None
+    lms = decode(entry.name, assignment)
+    found = (MOODLE if lms.lms == "Moodle" else CANVAS).match(entry.name) if lms.lms else None
+    return (lms, found["file"]) if found and _is_data_file(found["file"]) else None
 
 
 def _gather(source, assignment, notebook, roster, report):
-    found = []
+    found, loose = [], []
     for entry in sorted(source.iterdir()):
         if entry.name.startswith(".") or entry.name == "__MACOSX" or MOODLE_TEXT in entry.name or entry.is_symlink():
             continue
         lms = decode(entry.name, assignment)
         student = roster.find(lms.name) if roster else lms.student_id
+        flat = _flat_data_file(entry, assignment)
+        if flat:
+            loose.append((student, entry, flat[1]))
+            continue
         try:
-            data, modified, problem, warning = _read(entry, notebook)
+            data, modified, files, problem, warning = _read(entry, notebook)
         except (zipfile.BadZipFile, OSError) as error:
-            data, problem, warning = None, f"could not be read ({error})", None
+            data, files, problem, warning = None, {}, f"could not be read ({error})", None
         if not problem and not student:
             problem = f"'{lms.name}' is not on the roster" if roster else "has no usable student name"
         if problem or data is None:
@@ -111,8 +185,26 @@ def _gather(source, assignment, notebook, roster, report):
             continue
         if warning:
             report.warnings.append(f"{entry.name} {warning}")
-        found.append(_Found(entry.name, student, data, modified, lms.late, lms.attempt))
+        found.append(_Found(entry.name, student, data, modified, lms.late, lms.attempt, files))
+    _attach_loose_files(found, loose, report)
     return found
+
+
+def _attach_loose_files(found, loose, report):
+    """Data files that came as entries of their own (Moodle's flattened download, Canvas) join
+    each of their student's notebooks, within the size limit."""
+    for student, entry, name in loose:
+        mine = [item for item in found if item.student == student]
+        if not mine:
+            report.warnings.append(f"{entry.name}: a data file without a notebook from the same student; not collected.")
+            continue
+        size = entry.stat().st_size
+        for item in mine:
+            if sum(len(data) for data in item.files.values()) + size > MAX_DATA_BYTES:
+                report.warnings.append(f"{entry.name}: beyond the {_size(MAX_DATA_BYTES)} of data files a "
+                                       "submission may bring; not collected.")
+                break
+            item.files.setdefault(name, entry.read_bytes())
 
 
 def collect(source, course, assignment, notebook=None, roster=None):
@@ -163,6 +255,12 @@ def _place(course, assignment, notebook, student, item, count, report):
         shutil.rmtree(target)
     target.mkdir(parents=True)
     previous.write_bytes(item.data)
+    for relative, data in item.files.items():
+        path = target / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    if item.files:
+        remarks.append(f"{len(item.files)} data file(s)")
     stamp = datetime.fromtimestamp(item.modified, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f %Z")
     (target / "timestamp.txt").write_text(stamp)
     report.placed[student] = previous

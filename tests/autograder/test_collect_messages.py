@@ -84,3 +84,56 @@ def test_a_roster_without_an_id_column_is_one_sentence(tmp_path):
 def test_a_download_that_does_not_exist_is_refused(tmp_path):
     result = course_grade("collect", str(tmp_path / "nowhere"), ASSIGNMENT, "--course", str(tmp_path / "c"))
     assert result.returncode == 1 and f"not collected: {tmp_path / 'nowhere'} does not exist." in result.stdout
+
+
+def _submitted(course, student):
+    folder = course / "submitted" / student / ASSIGNMENT
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+
+
+def test_data_files_that_came_with_a_notebook_are_collected_without_following_links(tmp_path):
+    downloads = tmp_path / "downloads"
+    moodle = downloads / "Alice Smith_101_assignsubmission_file_"
+    (moodle / "data").mkdir(parents=True)
+    (moodle / f"{ASSIGNMENT}.ipynb").write_text(NOTEBOOK)
+    (moodle / "data" / "points.csv").write_text("1,2\n")
+    (moodle / ".DS_Store").write_text("finder")
+    (moodle / "secrets").symlink_to("/etc/passwd")
+    with zipfile.ZipFile(downloads / "bob.zip", "w") as archive:
+        archive.writestr(f"lab/{ASSIGNMENT}.ipynb", NOTEBOOK)
+        archive.writestr("lab/weights.npy", b"\x93NUMPY")
+        archive.writestr("lab/../../escape.csv", "no")
+        archive.writestr("elsewhere/other.csv", "not beside the notebook")
+        link = zipfile.ZipInfo("lab/link")
+        link.external_attr = 0o120777 << 16
+        archive.writestr(link, "/etc/passwd")
+    report = collect(downloads, tmp_path / "course", ASSIGNMENT)
+    assert not report.problems and sorted(report.placed) == ["alice_smith", "bob"]
+    assert _submitted(tmp_path / "course", "alice_smith") == [f"{ASSIGNMENT}.ipynb", "data/points.csv", "timestamp.txt"]
+    assert _submitted(tmp_path / "course", "bob") == [f"{ASSIGNMENT}.ipynb", "timestamp.txt", "weights.npy"]
+    assert not (tmp_path / "course" / "submitted" / "escape.csv").exists()
+    assert any("symbolic links, not collected: secrets" in w for w in report.warnings)
+    assert any("symbolic links, not collected: link" in w for w in report.warnings)
+    assert ("alice_smith", "Alice Smith_101_assignsubmission_file_", "1 data file(s)") in report.derived
+
+
+def test_flat_lms_data_files_join_their_students_notebook_and_big_ones_are_left_out(tmp_path, monkeypatch):
+    import autograder.collect
+
+    monkeypatch.setattr(autograder.collect, "MAX_DATA_BYTES", 100)
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    (downloads / f"leedan_104_9003_{ASSIGNMENT}.ipynb").write_text(NOTEBOOK)
+    (downloads / "leedan_104_9005_measurements.csv").write_text("1\n2\n")
+    (downloads / "leedan_104_9006_huge.bin").write_bytes(b"x" * 500)
+    (downloads / f"Carol Diaz_103_assignsubmission_file_{ASSIGNMENT}.ipynb").write_text(NOTEBOOK)
+    (downloads / "Carol Diaz_103_assignsubmission_file_table.csv").write_text("a\n")
+    (downloads / "Eve Stone_105_assignsubmission_file_notes.txt").write_text("no notebook")
+    report = collect(downloads, tmp_path / "course", ASSIGNMENT)
+    assert sorted(report.placed) == ["carol_diaz", "leedan"] and not report.problems
+    assert _submitted(tmp_path / "course", "leedan") == [f"{ASSIGNMENT}.ipynb", "measurements.csv", "timestamp.txt"]
+    assert _submitted(tmp_path / "course", "carol_diaz") == [f"{ASSIGNMENT}.ipynb", "table.csv", "timestamp.txt"]
+    assert "leedan_104_9006_huge.bin: beyond the 100 bytes of data files a submission may bring; not collected." \
+        in report.warnings
+    assert "Eve Stone_105_assignsubmission_file_notes.txt: a data file without a notebook from the same student; " \
+        "not collected." in report.warnings

@@ -1,0 +1,40 @@
+"""The README's grading commands, run exactly as written (from a folder that has the repository's
+``.venv``, as a fresh clone has after ``make test`` or ``make lab``) on a Moodle download of three
+students and a roster: every command succeeds and its promised file is there."""
+import csv
+import os
+import re
+import subprocess
+
+from tests.autograder.test_grading_week import ROSTER, moodle_download
+from tests.notebook_tools import ROOT
+
+
+def readme_grading_commands():
+    section = (ROOT / "README.md").read_text(encoding="utf-8").split("### Grading", 1)[1]
+    block = re.search(r"```bash\n(.*?)```", section, re.S).group(1)
+    return [line.split("  #")[0].strip() for line in block.splitlines() if line.strip()]
+
+
+def test_the_readme_grading_commands_work_as_written(tmp_path):
+    commands = readme_grading_commands()
+    assert commands[0].startswith(".venv/bin/course-grade collect ~/Downloads/lab01.zip 01_backprop --roster")
+    assert all(command.startswith(".venv/bin/course-grade ") for command in commands)
+    home, work = tmp_path / "home", tmp_path / "clone"
+    (home / "Downloads").mkdir(parents=True)
+    work.mkdir()
+    (work / ".venv").symlink_to(ROOT / ".venv")
+    moodle_download(home / "Downloads" / "lab01.zip")
+    (work / "roster.csv").write_text(ROSTER)
+    environment = dict(os.environ, HOME=str(home))
+    for command in commands:
+        result = subprocess.run(["bash", "-c", command], cwd=work, env=environment, capture_output=True, text=True,
+                                timeout=600)
+        assert result.returncode == 0, f"{command}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+        assert "Traceback" not in result.stdout + result.stderr, command
+    grading = work / "grading"
+    rows = {row["student"]: row for row in csv.DictReader((grading / "grades-01_backprop.csv").open())}
+    assert sorted(rows) == ["s001", "s003"]
+    assert float(rows["s001"]["score"]) > float(rows["s003"]["score"])
+    for student in rows:
+        assert (grading / "feedback" / student / "01_backprop" / "feedback.html").is_file()

@@ -22,7 +22,7 @@ TOKEN_FLAG := $(if $(TOKEN),--IdentityProvider.token=$(TOKEN))
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check "$(TORCH)" -e ".[grading,dev]"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check "$(TORCH)" -e ".[torch,grading,dev]"
 	touch $@
 
 setup: $(VENV)/.installed

@@ -9,7 +9,9 @@ import concurrent.futures
 import dataclasses
 import multiprocessing
 import os
+import time
 import warnings
+from datetime import datetime, timezone
 from pathlib import Path
 
 from tqdm.auto import tqdm
@@ -28,6 +30,8 @@ class Outcome:
     skipped: bool = False
     protected: bool = True  # False when graded with --no-sandbox
     regraded: str = ""  # why a submission graded before was graded again
+    manual_points: float = 0.0  # of max_score: written answers, graded by hand in formgrader
+    tests_passed: bool = False  # every autograded test passed
 
 
 def _db_url(course):
@@ -48,7 +52,13 @@ def find_submissions(course, assignment, students=None):
     return found
 
 
-def _summarise(result, score, regraded=""):
+def manual_points(cells):
+    """The points of the answer cells a lecturer grades by hand (nbgrader's "manually graded
+    answer": a solution cell that is graded, such as an "explain in a sentence" cell)."""
+    return sum(cell.points for cell in cells if cell.grade and cell.solution)
+
+
+def _summarise(result, score, regraded="", manual=0.0):
     failed = [v for v in result.verdicts if v.status != "passed"]
     notes = []
     if result.stopped:
@@ -57,8 +67,8 @@ def _summarise(result, score, regraded=""):
         notes.append(result.defects[0])
     elif failed:
         notes.append(f"{len(failed)} failed, first {failed[0].grade_id}: {failed[0].message}")
-    return Outcome(result.student, score, result.max_score, "; ".join(notes), protected=result.sandboxed,
-                   regraded=regraded)
+    return Outcome(result.student, score, result.max_score + manual, "; ".join(notes), protected=result.sandboxed,
+                   regraded=regraded, manual_points=manual, tests_passed=bool(result.verdicts) and not failed)
 
 
 def _why_again(course, assignment, student, content_hash, force, lab_changed):
@@ -141,25 +151,28 @@ def autograde(course, assignment, workers=None, scheduler=None, force=False, lim
     if lab_changed and on_lab_change:
         on_lab_change(lab_changed)
     submissions = find_submissions(course, assignment, students)
-    outcomes, jobs, timestamps, hashes, reasons = [], [], {}, {}, {}
+    outcomes, jobs, timestamps, hashes, reasons, manual = [], [], {}, {}, {}, {}
     cells = {}
     for student, notebook, path, timestamp in submissions:
-        content_hash = gradebook.submission_hash(path.read_bytes())
-        if not force and gradebook.is_graded(course, db_url, assignment, student, content_hash):
-            result, score = gradebook.read_report(gradebook.report_path(course, assignment, student))
-            outcomes.append(dataclasses.replace(_summarise(result, score), skipped=True))
-            continue
-        hashes[student] = content_hash
-        reasons[student] = _why_again(course, assignment, student, content_hash, force, lab_changed)
         if notebook not in cells:
             source_path = course / "solutions" / assignment / f"{notebook}.ipynb"
             cells[notebook] = gradebook.source_cells(db_url, assignment, notebook, source_path)
+        manual[student] = manual_points(cells[notebook])
+        content_hash = gradebook.submission_hash(path.read_bytes())
+        if not force and gradebook.is_graded(course, db_url, assignment, student, content_hash):
+            result, score = gradebook.read_report(gradebook.report_path(course, assignment, student))
+            outcomes.append(dataclasses.replace(_summarise(result, score, manual=manual[student]), skipped=True))
+            continue
+        hashes[student] = content_hash
+        reasons[student] = _why_again(course, assignment, student, content_hash, force, lab_changed)
         text = path.read_bytes().decode("utf-8", errors="replace")
         files = data_files(course / "solutions" / assignment, path.parent)
         jobs.append(Job(student, assignment, notebook, text, cells[notebook], limits, files, sandboxed))
         timestamps[student] = timestamp
     if not jobs:
         return outcomes
+    started_at, started = datetime.now(timezone.utc).isoformat(timespec="seconds"), time.monotonic()
+    skipped = len(outcomes)
     executor, is_dask = _executor(min(workers, len(jobs)), scheduler)
     bar = tqdm(total=len(jobs), unit="submission", desc=f"grading {assignment}", disable=not progress)
     quiet = warnings.catch_warnings()  # nbformat's chatter must not break the progress bar
@@ -177,7 +190,7 @@ def autograde(course, assignment, workers=None, scheduler=None, force=False, lim
             student = result.student
             reason = reasons.get(student, "")
             score = gradebook.record(course, db_url, result, timestamps.get(student), hashes.get(student, ""), reason)
-            outcomes.append(_summarise(result, score, reason))
+            outcomes.append(_summarise(result, score, reason, manual.get(student, 0.0)))
             bar.update(1)
     finally:
         bar.close()
@@ -188,6 +201,8 @@ def autograde(course, assignment, workers=None, scheduler=None, force=False, lim
             executor.run(close_kernels)  # Dask workers stay up: their sandboxes must not
             if isinstance(scheduler, str):
                 executor.close()
+    gradebook.record_run(course, assignment, started_at, time.monotonic() - started, len(outcomes) - skipped,
+                         skipped, min(workers, len(jobs)))
     return sorted(outcomes, key=lambda outcome: outcome.student)
 
 
@@ -211,8 +226,13 @@ def summary_table(outcomes):
         note = ("(graded before) " if o.skipped else f"(graded again: {o.regraded}) " if o.regraded else "") + o.notes
         lines.append(f"{o.student:<{width}}  {o.score:>5g} / {o.max_score:<3g}  {shorten(note, 100)}")
     full = sum(1 for o in outcomes if o.score == o.max_score)
+    mean = sum(o.score for o in outcomes) / len(outcomes)
+    by_hand = max(o.manual_points for o in outcomes)
+    if by_hand:
+        lines.append(f"Written answers ({by_hand:g} of the points) are graded by hand in nbgrader's formgrader "
+                     "(JupyterLab in the grading folder, Nbgrader > Formgrader); the scores include them once given.")
     if not all(o.protected for o in outcomes):
         lines.append("Graded WITHOUT a sandbox (--no-sandbox): these grades are not protected from the students' code.")
-    mean = sum(o.score for o in outcomes) / len(outcomes)
-    lines.append(f"{len(outcomes)} submissions, {full} with full marks, mean score {mean:.1f}")
+    passed = f"{sum(1 for o in outcomes if o.tests_passed)} passing every test, " if by_hand else ""
+    lines.append(f"{len(outcomes)} submissions, {passed}{full} with full marks, mean score {mean:.1f}")
     return "\n".join(lines)

@@ -5,6 +5,9 @@
     course-grade autograde 01_backprop            grade them (parallel, sandboxed)
     course-grade feedback 01_backprop             per-student HTML in grading/feedback/
     course-grade export 01_backprop               grading/grades-01_backprop.csv
+    course-grade export 01_backprop --format canvas   (or moodle) a file that LMS imports
+    course-grade report 01_backprop               grading/report-01_backprop.html: what the class got wrong
+    course-grade similarity 01_backprop           grading/similarity-01_backprop.csv and .html
 
 The grading folder (``--course``, default ``grading``) is an nbgrader course directory; it is
 created on first use and its gradebook works with nbgrader's own tools.
@@ -73,11 +76,41 @@ def _feedback(arguments):
 
 
 def _export(arguments):
-    from .export import export_grades
+    from .export import export_canvas, export_grades, export_moodle
 
-    output = arguments.output or Path(arguments.course) / f"grades-{arguments.assignment}.csv"
-    path, rows = export_grades(arguments.course, arguments.assignment, output)
-    print(f"Wrote {rows} student(s) to {path}.")
+    if arguments.format == "csv":
+        output = arguments.output or Path(arguments.course) / f"grades-{arguments.assignment}.csv"
+        path, rows = export_grades(arguments.course, arguments.assignment, output)
+        print(f"Wrote {rows} student(s) to {path}.")
+        return 0
+    output = arguments.output or Path(arguments.course) / f"grades-{arguments.assignment}-{arguments.format}.csv"
+    if arguments.format == "canvas":
+        path, rows, warnings = export_canvas(arguments.course, arguments.assignment, output, arguments.roster,
+                                             arguments.column)
+    else:
+        path, rows, warnings = export_moodle(arguments.course, arguments.assignment, output, arguments.roster,
+                                             arguments.identifier, arguments.column)
+    for warning in warnings:
+        print(f"  warning: {warning}")
+    print(f"Wrote {rows} student(s) to {path} for {arguments.format.capitalize()}'s grade import.")
+    return 0
+
+
+def _report(arguments):
+    from .report import summary, write_report
+
+    report, path = write_report(arguments.course, arguments.assignment, arguments.output)
+    print(summary(report))
+    print(f"Wrote {path}.")
+
+
+def _similarity(arguments):
+    from .similarity import summary, write_similarity
+
+    pairs, csv_path, html_path = write_similarity(arguments.course, arguments.assignment, arguments.output)
+    print(f"Most alike answer code in {arguments.assignment} (1 = the same code):")
+    print(summary(pairs))
+    print(f"Wrote {len(pairs)} pair(s) to {csv_path} and the top pairs side by side to {html_path}.")
 
 
 def _parser():
@@ -114,7 +147,22 @@ def _parser():
     feedback.add_argument("--student", action="append")
     export = command("export", _export, "write the grades as CSV")
     export.add_argument("assignment")
-    export.add_argument("--output", help="CSV file (default: <course>/grades-<assignment>.csv)")
+    export.add_argument("--output", help="CSV file (default: <course>/grades-<assignment>.csv, "
+                                         "or grades-<assignment>-<format>.csv)")
+    export.add_argument("--format", choices=("csv", "canvas", "moodle"), default="csv",
+                        help="csv (every exercise and the notes), or a file Canvas or Moodle imports")
+    export.add_argument("--roster", help="CSV with an id column and the LMS's columns (canvas_id, sis_user_id, "
+                                         "sis_login_id, section, name; email, idnumber, username)")
+    export.add_argument("--identifier", choices=("email", "idnumber", "username"),
+                        help="Moodle: the user field that identifies a student (default: the first the roster has)")
+    export.add_argument("--column", help="the grade column's name (default: the assignment's)")
+    report = command("report", _report, "write what the class got wrong as an HTML page")
+    report.add_argument("assignment")
+    report.add_argument("--output", help="HTML file (default: <course>/report-<assignment>.html)")
+    similarity = command("similarity", _similarity, "find pairs of submissions with suspiciously alike code")
+    similarity.add_argument("assignment")
+    similarity.add_argument("--output", help="CSV file (default: <course>/similarity-<assignment>.csv; the page "
+                                             "beside it)")
     return parser
 
 

@@ -8,11 +8,13 @@ marked "did not run", with the reason.
 """
 import dataclasses
 import json
+import time
 
 import nbformat
 
 from .judge.remote import Kernel, KernelGone
-from .judge.test_cells import INSIDE, OUTSIDE, TestOutcome, judge_outside, judged_outside
+from .judge.test_cells import (INSIDE, KERNEL_DIED, MEMORY, OUTSIDE, TIMEOUT, TestOutcome, judge_outside,
+                               judged_outside)
 from .sandbox.limits import Watchdog
 
 OK, ERROR, NOT_RUN = "ok", "error", "not run"
@@ -31,6 +33,14 @@ class ExecutionReport:
     tests: dict  # cell index -> TestOutcome, for every test cell
     stopped: str = ""  # why execution stopped early, in words ("" if it ran to the end)
     peak_memory_mb: float = 0.0
+    failure: str = ""  # why it stopped as data: KERNEL_DIED, TIMEOUT or MEMORY ("" if it ran to the end)
+
+    @property
+    def failures(self):
+        """Every way the student's code did not finish: the stop, interrupted cells, timed-out calls."""
+        kinds = {self.failure} | {TIMEOUT for o in self.outcomes.values() if o.error_name == "TimeoutError"}
+        kinds |= {t.failure for t in self.tests.values()}
+        return sorted(kinds - {""})
 
 
 def _outputs(reply):
@@ -46,11 +56,12 @@ def _outputs(reply):
 def execute_notebook(notebook, kernel_process, tests, namespace, limits):
     """Run ``notebook`` (outputs filled in place). ``tests``: cell index -> the test's source code."""
     kernel = Kernel(kernel_process, call_timeout=limits.cell_timeout)
-    outcomes, verdicts, stopped = {}, {}, ""
+    outcomes, verdicts, stopped, failure = {}, {}, "", ""
     with Watchdog(kernel_process.pid, limits) as watchdog:
         for index, cell in enumerate(notebook.cells):
             if cell.cell_type != "code":
                 continue
+            started = time.monotonic()
             try:
                 if index in tests:
                     verdicts[index] = _run_test(tests[index], namespace, kernel, kernel_process, limits)
@@ -59,17 +70,21 @@ def execute_notebook(notebook, kernel_process, tests, namespace, limits):
                     outcomes[index] = _run_cell(cell, kernel_process, limits)
             except KernelGone as gone:
                 stopped = gone.args[0] if gone.args else "the kernel stopped"
+                # killed after not stopping when interrupted, or it died by itself
+                failure = TIMEOUT if time.monotonic() - started >= limits.cell_timeout else KERNEL_DIED
                 break
     if watchdog.reason:
         stopped = f"grading stopped because {watchdog.reason}"
+        failure = MEMORY if watchdog.peak_mb > limits.memory_mb else TIMEOUT
     for index, cell in enumerate(notebook.cells):
         if cell.cell_type != "code":
             continue
         if index in tests and index not in verdicts:
-            verdicts[index] = TestOutcome(False, f"This test did not run: {stopped or 'the notebook stopped before it'}.")
+            verdicts[index] = TestOutcome(False, f"This test did not run: {stopped or 'the notebook stopped before it'}.",
+                                          failure=failure)
         elif index not in tests and index not in outcomes:
             outcomes[index] = CellOutcome(NOT_RUN, "NotRun", stopped or "this cell did not run")
-    return ExecutionReport(outcomes, verdicts, stopped, watchdog.peak_mb)
+    return ExecutionReport(outcomes, verdicts, stopped, watchdog.peak_mb, failure)
 
 
 def _run_cell(cell, kernel_process, limits):

@@ -1,9 +1,18 @@
 """Per-student HTML feedback: for each test, what was expected, what the submission gave, and a
 hint — taken from the check's message, never from the test's code, so hidden tests stay hidden."""
 import html
+import warnings
 from pathlib import Path
 
+from nbgrader.api import Gradebook, MissingEntry
+
 from . import gradebook
+
+# Marks drawn, not typed: a machine without an emoji font shows ✅ and ❌ as empty boxes.
+PASSED_MARK = ('<svg class="mark" viewBox="0 0 16 16" aria-hidden="true"><path d="M3 8.5l3.2 3.2L13 4.5" '
+               'fill="none" stroke="currentColor" stroke-width="2.2"/></svg> passed')
+FAILED_MARK = ('<svg class="mark" viewBox="0 0 16 16" aria-hidden="true"><path d="M4 4l8 8M12 4l-8 8" '
+               'fill="none" stroke="currentColor" stroke-width="2.2"/></svg> failed')
 
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; color: #222; }
@@ -11,6 +20,7 @@ h1 { font-size: 1.4rem; } .score { font-size: 1.1rem; }
 table { border-collapse: collapse; width: 100%; } td, th { border-bottom: 1px solid #ddd; padding: .5rem; text-align: left; vertical-align: top; }
 .passed { color: #1a7f37; } .failed { color: #cf222e; } .hint { color: #555; margin-top: .3rem; }
 .notes { background: #fff8c5; padding: .5rem 1rem; border-radius: .3rem; }
+.mark { width: 1em; height: 1em; vertical-align: -0.15em; } .manual { color: #555; }
 """
 
 
@@ -24,23 +34,53 @@ def _message_cell(message):
     return cell
 
 
-def render(result, score):
+def written_answers(course, assignment, student):
+    """``[(grade_id, points or None, max_points)]`` of the answers a lecturer grades by hand
+    (None: not graded yet), from nbgrader's gradebook."""
+    found = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with Gradebook(f"sqlite:///{Path(course).resolve() / 'gradebook.db'}") as book:
+            try:
+                submission = book.find_submission(assignment, student)
+            except MissingEntry:
+                return found
+            for notebook in submission.notebooks:
+                answers = {cell.name for cell in notebook.notebook.solution_cells}
+                for grade in notebook.grades:
+                    if grade.name in answers:
+                        graded = grade.manual_score is not None
+                        found.append((grade.name, grade.score if graded else None, grade.max_score))
+    return found
+
+
+def render(result, score, written=()):
+    """The feedback page of one submission; ``written``: its answers graded by hand."""
     rows = []
     for verdict in result.verdicts:
-        mark = "✅ passed" if verdict.status == "passed" else "❌ failed"
+        mark = PASSED_MARK if verdict.status == "passed" else FAILED_MARK
         rows.append(
             f"<tr><td>{html.escape(verdict.grade_id)}</td><td class=\"{verdict.status}\">{mark}</td>"
             f"<td>{verdict.points:g} / {verdict.max_points:g}</td><td>{_message_cell(verdict.message)}</td></tr>"
         )
+    for grade_id, points, max_points in written:
+        shown = f"{points:g} / {max_points:g}" if points is not None else f"– / {max_points:g}"
+        state = "graded by your lecturer" if points is not None else "written answer: your lecturer grades it by hand"
+        rows.append(f"<tr><td>{html.escape(grade_id)}</td><td class=\"manual\">by hand</td>"
+                    f"<td>{shown}</td><td class=\"manual\">{state}</td></tr>")
+    max_score = result.max_score + sum(m for _, _, m in written)
     notes = ""
     if result.defects:
         items = "".join(f"<li>{html.escape(d)}</li>" for d in result.defects)
         notes = f'<div class="notes"><p>About your notebook:</p><ul>{items}</ul></div>'
+    waiting = sum(m for _, p, m in written if p is None)
+    pending = f" ({waiting:g} of them for written answers not graded yet)" if waiting else ""
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(result.assignment)}: feedback for {html.escape(result.student)}</title>
 <style>{STYLE}</style></head><body>
-<h1>{html.escape(result.assignment)} — feedback for {html.escape(result.student)}</h1>
-<p class="score">Score: <b>{score:g} / {result.max_score:g}</b></p>
+<h1>Feedback on {html.escape(result.assignment)}</h1>
+<p>Student id: <b>{html.escape(result.student)}</b></p>
+<p class="score">Score: <b>{score:g} / {max_score:g}</b>{pending}</p>
 {notes}
 <table><thead><tr><th>test</th><th>result</th><th>points</th><th>what happened</th></tr></thead>
 <tbody>{''.join(rows)}</tbody></table>
@@ -63,6 +103,6 @@ def write_feedback(course, assignment, students=None):
         score = recorded[student][0]
         target = course / "feedback" / student / assignment / "feedback.html"
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(render(result, score), encoding="utf-8")
+        target.write_text(render(result, score, written_answers(course, assignment, student)), encoding="utf-8")
         written.append(target)
     return written

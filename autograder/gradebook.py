@@ -23,6 +23,7 @@ from .repair import SourceCell
 
 REPORT = "grading_report.json"
 HISTORY = "grading_history.json"  # next to the report: the results it replaced
+RUNS = "grading_runs-{assignment}.json"  # in the grading folder: when each autograde run was, how long it took
 
 
 @event.listens_for(Engine, "connect")
@@ -101,7 +102,7 @@ def _keep_in_history(report, reason):
     old = json.loads(report.read_text())
     graded_at = old.get("graded_at") or datetime.fromtimestamp(report.stat().st_mtime, timezone.utc).isoformat()
     entry = {"student": old["student"], "graded_at": graded_at, "score": old["score"],
-             "max_score": sum(v["max_points"] for v in old["verdicts"]),
+             "max_score": old.get("total_max_score", sum(v["max_points"] for v in old["verdicts"])),
              "submission_sha256": old.get("submission_sha256", ""), "replaced_because": reason or "graded again"}
     path = report.with_name(HISTORY)
     history = json.loads(path.read_text()) if path.exists() else []
@@ -137,12 +138,26 @@ def _record(course, db_url, result, timestamp, content_hash, reason):
                 grade.auto_score, grade.needs_manual_grade = 0.0, False
             gradebook.db.commit()
         score = gradebook.find_submission(result.assignment, result.student).score
+        total = gradebook.find_assignment(result.assignment).max_score  # written answers included
     report = report_path(course, result.assignment, result.student)
     _keep_in_history(report, reason)
-    extra = {"notebook_json": None, "score": score, "submission_sha256": content_hash,
+    extra = {"notebook_json": None, "score": score, "total_max_score": total, "submission_sha256": content_hash,
              "graded_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     _write_atomically(report, json.dumps(dataclasses.asdict(result) | extra, indent=1))
     return score
+
+
+def max_score(course, assignment, db_url=None):
+    """The assignment's full points in nbgrader's gradebook: its tests and the written answers a
+    lecturer grades by hand (0 when the gradebook does not know the assignment)."""
+    db_url = db_url or f"sqlite:///{Path(course).resolve() / 'gradebook.db'}"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with Gradebook(db_url) as gradebook:
+            try:
+                return float(gradebook.find_assignment(assignment).max_score)
+            except MissingEntry:
+                return 0.0
 
 
 def scores(course, assignment, db_url=None):
@@ -163,6 +178,30 @@ def scores(course, assignment, db_url=None):
     return found
 
 
+def record_run(course, assignment, started_at, wall_seconds, graded, skipped, workers):
+    """Add one autograde run (when, how long, how many graded and skipped) to the runs file."""
+    path = runs_path(course, assignment)
+    runs = json.loads(path.read_text()) if path.exists() else []
+    runs.append({"started_at": started_at, "wall_seconds": round(wall_seconds, 3), "graded": graded,
+                 "skipped": skipped, "workers": workers})
+    _write_atomically(path, json.dumps(runs, indent=1))
+
+
+def runs_path(course, assignment):
+    return Path(course) / RUNS.format(assignment=assignment)
+
+
+def runs(course, assignment):
+    """The autograde runs of an assignment, oldest first (see ``record_run``)."""
+    path = runs_path(course, assignment)
+    return json.loads(path.read_text()) if path.exists() else []
+
+
+def reports(course, assignment):
+    """``[(Result, score)]`` for every graded submission of ``assignment``, by student."""
+    return [read_report(path) for path in sorted((Path(course) / "autograded").glob(f"*/{assignment}/{REPORT}"))]
+
+
 def read_report(path):
     data = json.loads(Path(path).read_text())
     data["verdicts"] = [TestVerdict(**v) for v in data["verdicts"]]
@@ -178,5 +217,5 @@ def _write_atomically(path, text):
     os.replace(temporary, path)
 
 
-__all__ = ["HISTORY", "REPORT", "SourceCell", "graded_hash", "history", "is_graded", "read_report", "record",
-           "report_path", "scores", "source_cells", "submission_hash"]
+__all__ = ["HISTORY", "REPORT", "RUNS", "SourceCell", "graded_hash", "history", "is_graded", "max_score", "read_report", "record",
+           "record_run", "report_path", "reports", "runs", "scores", "source_cells", "submission_hash"]

@@ -42,6 +42,9 @@ class TestVerdict:
     status: str  # PASSED or FAILED
     message: str = ""
     where: str = ""  # "judged outside the kernel" or "run inside the kernel"
+    mistake_id: str = ""  # the mistake the check diagnosed, as data (stable across students), "" if none
+    mistake: str = ""  # that mistake in words
+    failure: str = ""  # "kernel died", "timeout" or "memory" when the student's code did not finish
 
 
 @dataclasses.dataclass
@@ -55,6 +58,7 @@ class Result:
     seconds: float = 0.0
     stopped: str = ""
     sandboxed: bool = True
+    failures: list = dataclasses.field(default_factory=list)  # "kernel died", "timeout", "memory": how it did not finish
 
     @property
     def score(self):
@@ -102,7 +106,7 @@ def _judge(notebook, report, source_cells):
             _mark_passed(notebook.cells[index])
         else:
             verdicts.append(TestVerdict(source_cell.grade_id, 0.0, source_cell.points, FAILED, outcome.message,
-                                        outcome.where))
+                                        outcome.where, outcome.mistake_id, outcome.mistake, outcome.failure))
             _mark_failed(notebook.cells[index], outcome.message)
     return verdicts
 
@@ -219,7 +223,7 @@ def grade_submission(job):
         defects.append(f"{', '.join(inside)}: not check calls, so run inside the notebook's kernel as nbgrader "
                        "would (the grader cannot protect these tests from the notebook's code).")
     return Result(job.student, job.assignment, job.notebook, verdicts, defects, nbformat.writes(notebook),
-                  time.monotonic() - started, report.stopped, job.sandboxed)
+                  time.monotonic() - started, report.stopped, job.sandboxed, report.failures)
 
 
 def close_kernels():

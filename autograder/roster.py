@@ -22,17 +22,24 @@ def _keys(name):
     return {_key(name)} | {_key("".join(order)) for order in itertools.permutations(words)}
 
 
+def read_rows(path):
+    """``(rows, columns, id column)`` of a roster CSV; ``columns`` maps each header, in lower case,
+    to its spelling in the file. A missing file or id column is one sentence."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"There is no roster file {path}.")
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        rows = list(csv.DictReader(handle))
+    columns = {c.strip().casefold(): c for c in (rows[0].keys() if rows else [])}
+    id_column = next((columns[c] for c in ID_COLUMNS if c in columns), None)
+    if id_column is None:
+        raise ValueError(f"The roster {path} has no id column (one of: {', '.join(ID_COLUMNS)}).")
+    return rows, columns, id_column
+
+
 class Roster:
     def __init__(self, path):
-        path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"There is no roster file {path}.")
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            rows = list(csv.DictReader(handle))
-        columns = {c.strip().casefold(): c for c in (rows[0].keys() if rows else [])}
-        id_column = next((columns[c] for c in ID_COLUMNS if c in columns), None)
-        if id_column is None:
-            raise ValueError(f"The roster {path} has no id column (one of: {', '.join(ID_COLUMNS)}).")
+        rows, columns, id_column = read_rows(path)
         name_columns = [columns[c] for c in NAME_COLUMNS if c in columns]
         self.ids, self._by_key = [], {}
         for row in rows:
@@ -49,4 +56,4 @@ class Roster:
         return self._by_key.get(_key(lms_name))
 
 
-__all__ = ["Roster"]
+__all__ = ["Roster", "read_rows"]

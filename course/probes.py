@@ -7,6 +7,20 @@ back to the judge, which decides. Nothing here knows a right answer.
 """
 
 
+def floating_point_trouble(function, *args):
+    """Call ``function(*args)`` with NumPy's overflow and invalid-value warnings turned into
+    errors; the first one's text ("overflow encountered in exp"), or None when there is none.
+    (A value can be right although an ``exp`` overflowed on the way: 1 / (1 + inf) is 0.)"""
+    import numpy as np
+
+    try:
+        with np.errstate(over="raise", invalid="raise"):
+            function(*args)
+    except (FloatingPointError, OverflowError) as error:
+        return str(error) or type(error).__name__
+    return None
+
+
 def _device_of(model):
     for tensor in list(model.parameters()) + list(model.buffers()):
         return tensor.device

@@ -13,6 +13,7 @@ import dataclasses
 from .remote import KernelGone
 
 OUTSIDE, INSIDE = "judged outside the kernel", "run inside the kernel"
+KERNEL_DIED, TIMEOUT, MEMORY = "kernel died", "timeout", "memory"  # why a test or a notebook did not finish
 
 
 @dataclasses.dataclass
@@ -20,6 +21,9 @@ class TestOutcome:
     passed: bool
     message: str = ""
     where: str = OUTSIDE
+    mistake_id: str = ""  # the check's diagnosis as data (``course.checks.judging.Mistake``), "" if none
+    mistake: str = ""
+    failure: str = ""  # KERNEL_DIED, TIMEOUT or MEMORY when the student's code did not finish
 
 
 def trusted_namespace(given_cells):
@@ -94,7 +98,10 @@ def judge_outside(source, namespace, kernel, timeout):
     except KernelGone:
         raise
     except CheckFailed as failure:
-        return TestOutcome(False, str(failure))
+        mistake = getattr(failure, "mistake", None)
+        timed_out = isinstance(failure.__context__, TimeoutError)  # call_student turned a time-out into this
+        return TestOutcome(False, str(failure), mistake_id=getattr(mistake, "id", ""),
+                           mistake=getattr(mistake, "sentence", ""), failure=TIMEOUT if timed_out else "")
     except NameError as error:
         name = str(error).split("'")[1] if "'" in str(error) else str(error)
         return TestOutcome(False, f"The notebook defines no '{name}': keep the names the exercise gives "

@@ -11,6 +11,7 @@ Pooling counts exactly like a convolution with the same kernel and stride; paddi
 change the field.
 """
 import numbers
+from collections.abc import Iterable
 
 
 def _layer(layer, index):
@@ -32,6 +33,17 @@ def receptive_field(layers):
     Examples: three 3x3 convolutions -> [3, 5, 7];
     conv 3/1, max-pool 2/2, conv 1/1, max-pool 4/2 -> [3, 4, 4, 10].
     """
+    if isinstance(layers, (str, bytes, dict)) or not isinstance(layers, Iterable):
+        raise ValueError(
+            "receptive_field: layers must be a list of (kernel, stride) or (kernel, stride, dilation) tuples, "
+            f"one per layer, such as [(3, 1), (2, 2)]; got {layers!r}."
+        )
+    layers = list(layers)
+    if layers and all(isinstance(value, numbers.Integral) for value in layers) and len(layers) in (2, 3):
+        raise ValueError(
+            f"receptive_field: layers must be a list of layers; {tuple(layers)!r} looks like one layer, "
+            f"so pass [{tuple(layers)!r}]."
+        )
     fields = []
     field, jump = 1, 1
     for index, layer in enumerate(layers):

@@ -5,6 +5,7 @@ can be compared one to one.
 """
 import numbers
 
+from ..optional_torch import require_torch
 from .specs import AvgPool, Conv, Dropout, Flatten, Linear, MaxPool, ReLU, Tanh, check_input_shape, layer_shapes
 
 
@@ -25,7 +26,7 @@ def _channel_only_shapes(specs, channels):
 
 
 def _module(spec, input_shape):
-    from torch import nn
+    nn = require_torch("course.arithmetic.to_torch").nn
 
     if isinstance(spec, Conv):
         return nn.Conv2d(input_shape[0], spec.out_channels, spec.kernel, stride=spec.stride, padding=spec.padding,
@@ -54,7 +55,7 @@ def to_torch(specs, input_shape):
     Build inside ``with torch.device("meta"):`` to get shapes and parameter counts of a large
     network without allocating its weights.
     """
-    from torch import nn
+    nn = require_torch("course.arithmetic.to_torch").nn
 
     specs = list(specs)
     if isinstance(input_shape, numbers.Integral) and not isinstance(input_shape, bool):

@@ -11,7 +11,7 @@ from .activations_losses import (
     check_leaky_relu_backward,
     check_tanh_backward,
 )
-from .arithmetic import check_conv_output_size, check_receptive_field
+from .arithmetic import check_conv_output_size, check_conv_params, check_network_table, check_receptive_field
 from .attention import check_attention_backward, check_attention_forward, check_attention_masks
 from .autoencoders import (check_contractive_penalty, check_elbo, check_gaussian_kl, check_reparameterize,
                            check_sparsity_penalty)
@@ -20,6 +20,7 @@ from .backprop import (
     check_affine_forward,
     check_relu_backward,
     check_sigmoid_backward,
+    check_sigmoid_stable,
     check_softmax_cross_entropy,
     check_two_layer_net,
 )
@@ -29,9 +30,10 @@ from .cnn import check_channel_statistics, check_lenet5, check_residual_block, c
 from .gans import (check_discriminator_loss, check_generator, check_minimax_generator_loss,
                    check_non_saturating_generator_loss)
 from .heads import check_split_heads
-from .init import check_initializer
+from .init import check_initializer, check_kaiming_normal, check_xavier_uniform
 from .judging import CheckFailed
-from .normalization import check_batchnorm_backward, check_batchnorm_forward, check_dropout, check_layernorm_backward
+from .normalization import (check_batchnorm_backward, check_batchnorm_backward_alt, check_batchnorm_forward,
+                            check_dropout, check_layernorm_backward)
 from .optim import (
     check_adagrad,
     check_adam,

@@ -13,8 +13,8 @@ import numpy as np
 
 from ..gradcheck import numerical_gradient
 from ..layers import attention as reference
-from .judging import (FORWARD_THRESHOLD, GRADIENT_THRESHOLD, CheckFailed, call_student, compare, unchanged, unpack,
-                      upstream_gradient)
+from .judging import (FORWARD_THRESHOLD, GRADIENT_THRESHOLD, CheckFailed, Mistake, call_student, compare, unchanged,
+                      unpack, upstream_gradient)
 
 
 def _softmax(scores, axis=-1):
@@ -165,7 +165,8 @@ def _boolean(exercise, name, got, expected, mistakes, hint):
     if got.shape != expected.shape:
         detail = next((meaning for wrong, meaning in mistakes if np.shape(wrong) == got.shape), None)
         raise CheckFailed(f"{exercise}: {name} has shape {got.shape} but should have shape {expected.shape}"
-                          + (f"; {detail}" if detail else "") + f". Hint: {hint}")
+                          + (f"; {detail}" if detail else "") + f". Hint: {hint}",
+                          mistake=Mistake.named(exercise, name, detail))
     if got.dtype != np.bool_:
         raise CheckFailed(f"{exercise}: {name} has dtype {got.dtype} but should be boolean (True = may attend). "
                           f"Hint: a comparison such as positions < lengths gives booleans.")
@@ -175,7 +176,8 @@ def _boolean(exercise, name, got, expected, mistakes, hint):
                       if np.shape(wrong) == got.shape and np.array_equal(got, wrong)), None)
     wrong_at = tuple(int(i) for i in np.argwhere(got != expected)[0])
     raise CheckFailed(f"{exercise}: {name} is wrong at index {wrong_at}: expected {bool(expected[wrong_at])}, got "
-                      f"{bool(got[wrong_at])}" + (f"; {diagnosis}" if diagnosis else "") + f". Hint: {hint}")
+                      f"{bool(got[wrong_at])}" + (f"; {diagnosis}" if diagnosis else "") + f". Hint: {hint}",
+                      mistake=Mistake.named(exercise, name, diagnosis))
 
 
 def check_attention_masks(padding_mask, causal_mask, seed=0, batch=3, length=5):

@@ -16,6 +16,7 @@ import numpy as np
 
 from .. import probes
 from .judging import CheckFailed, call_student, compare, probe_student
+from ..optional_torch import require_torch
 
 FLOAT_THRESHOLD = 1e-6     # the student may compute in float32; float64 inputs agree to ~1e-7 then
 STANDARD_ERRORS = 6.0      # a right sampler fails a statistical test about once in 10^8 columns
@@ -24,9 +25,8 @@ SPARSITY_RHO = 0.05        # the default target activation of sparsity_penalty
 
 
 def _torch():
-    import torch  # here, not at the top: importing the checks should not cost torch's import time
-
-    return torch
+    # here, not at the top: the checks import without torch (the NumPy labs do not install it)
+    return require_torch("the checks of the PyTorch labs")
 
 
 def _generator(seed):
@@ -156,7 +156,7 @@ def check_sparsity_penalty(sparsity_penalty, seed=0, N=16, H=10, rhos=(0.05, 0.1
     Checked: the value for several targets rho, the default rho = 0.05, and the gradient with
     respect to ``hidden`` (against autograd).
     """
-    torch = _torch()
+    _torch()  # torch is needed below: one sentence if it is not installed
     exercise = "sparsity_penalty"
     hint = "rho_hat = hidden.mean(dim=0); (rho * log(rho / rho_hat) + (1 - rho) * log((1 - rho) / (1 - rho_hat))).sum()."
     hidden = _sparsity_inputs(seed, N, H)

@@ -18,6 +18,7 @@ import numpy as np
 from ..arithmetic import LENET5, AvgPool, Tanh, conv_output_size, conv_params, to_torch
 from .. import probes
 from .judging import CheckFailed, call_student, compare, probe_student, relative_error
+from ..optional_torch import require_torch
 
 FLOAT32_THRESHOLD = 1e-5   # float32 forward passes computed in two ways agree to about 1e-7
 STATISTICS_THRESHOLD = 1e-3  # lets the unbiased standard deviation (N - 1) pass on thousands of pixels
@@ -27,9 +28,8 @@ SPLIT_FRACTIONS = (0.8, 0.1, 0.1)  # train, validation, test: the lab's split of
 
 
 def _torch():
-    import torch  # here, not at the top: importing the checks should not cost torch's import time
-
-    return torch
+    # here, not at the top: the checks import without torch (the NumPy labs do not install it)
+    return require_torch("the checks of the PyTorch labs")
 
 
 def _generator(seed):

@@ -2,8 +2,8 @@
 
 Each check runs the student's functions on seeded random float64 inputs, compares forward values
 with the reference in ``course.layers`` and gradients with the numeric gradient of the reference
-forward, and raises CheckFailed with a one-line explanation; typical mistakes (a flipped kernel,
-padding on one side, the stride ignored, ``=`` where overlapping windows need ``+=``, the
+forward, and raises CheckFailed with a one-line explanation; typical mistakes (a flipped or a
+transposed kernel, padding on one side, the stride ignored, ``=`` where overlapping windows need ``+=``, the
 gradient sent to the whole pooling window ...) are recognised and named.
 
 Convolution is linear in x, in w and in b, and max-pooling is linear as long as no arg-max
@@ -60,17 +60,19 @@ def _conv_inputs(seed, N, C, H, W, F, KH, KW):
     return rng, rng.normal(size=(N, C, H, W)), rng.normal(size=(F, C, KH, KW)), rng.normal(size=F)
 
 
-def _scatter_windows(dout, w, padded_shape, step, accumulate=True):
+def _scatter_windows(dout, w, padded_shape, step, accumulate=True, upstream=True):
     """The padded input gradient built window by window, the way a loop-based solution does it,
-    with windows ``step`` pixels apart; ``accumulate=False`` reproduces ``=`` instead of ``+=``."""
+    with windows ``step`` pixels apart; ``accumulate=False`` reproduces ``=`` instead of ``+=``,
+    ``upstream=False`` forgets to multiply by ``dout``."""
     dx_padded = np.zeros(padded_shape)
     kernel_height, kernel_width = w.shape[2:]
     for n, f, i, j in np.ndindex(dout.shape):
         window = (n, slice(None), slice(i * step, i * step + kernel_height), slice(j * step, j * step + kernel_width))
+        contribution = (dout[n, f, i, j] if upstream else 1.0) * w[f]
         if accumulate:
-            dx_padded[window] += dout[n, f, i, j] * w[f]
+            dx_padded[window] += contribution
         else:
-            dx_padded[window] = dout[n, f, i, j] * w[f]
+            dx_padded[window] = contribution
     return dx_padded
 
 
@@ -153,11 +155,19 @@ def check_conv_backward(conv_forward, conv_backward, seed=0, N=2, C=3, H=7, W=8,
     dx_mistakes = [
         (conv_input_gradient(dout, w[:, :, ::-1, ::-1], x.shape, stride, pad),
          "the kernel is flipped; send dout * w[f] back onto the window exactly as the forward read it"),
+        (conv_input_gradient(dout, np.broadcast_to(w.sum(axis=1, keepdims=True), w.shape), x.shape, stride, pad),
+         "every input channel gets the filter summed over its channels; channel c of the window gets w[f, c] only"),
+        (_scatter_windows(dout, w, padded_shape, stride, upstream=False)[crop],
+         "it adds w[f] onto each window without multiplying by dout[n, f, i, j]"),
         (_scatter_windows(dout, w, padded_shape, stride, accumulate=False)[crop],
          "windows (and filters) that share an input entry overwrite each other's gradient: use += instead of ="),
         (_scatter_windows(dout, w, padded_shape, 1)[crop],
          "the windows start at i and j instead of i * stride and j * stride: the stride is ignored"),
     ]
+    if KH == KW:
+        dx_mistakes.insert(1, (conv_input_gradient(dout, w.transpose(0, 1, 3, 2), x.shape, stride, pad),
+                               "the kernel is transposed (its rows and columns swapped); a transpose is not the "
+                               "flip of a true convolution either: use w[f] exactly as the forward did"))
     if pad > 0:
         dx_mistakes.append((dx_padded[:, :, :H, :W], "it is cropped at the wrong place: take "
                                                      "dx_padded[:, :, pad:pad + H, pad:pad + W]"))
@@ -181,7 +191,10 @@ def check_conv_backward(conv_forward, conv_backward, seed=0, N=2, C=3, H=7, W=8,
              "it uses only the first example instead of summing over the batch"),
             (_last_window_only(dout, x, w.shape, stride, pad),
              "only the last window counts: use += instead of = to add up every image and window"),
-        ],
+            (conv_weight_gradient(np.ones_like(dout), x, (KH, KW), stride, pad),
+             "it adds up the windows without weighting each by dout[n, f, i, j]"),
+        ] + ([(expected_dw.transpose(0, 1, 3, 2), "it is transposed (the KH and KW axes swapped); dw[f] has the "
+                                                  "orientation of the windows it adds up")] if KH == KW else []),
     )
     _diagnose_shape(exercise, "db", db, (F,), [
         ((F, h_out, w_out), "sum dout over the positions (axes 2 and 3) as well as the batch"),
@@ -193,6 +206,8 @@ def check_conv_backward(conv_forward, conv_backward, seed=0, N=2, C=3, H=7, W=8,
         hint="b[f] is added at every position of every image, so db[f] = dout[:, f].sum().",
         mistakes=[
             (dout.mean(axis=(0, 2, 3)), "it averages dout instead of summing it"),
+            (dout.sum(axis=0).mean(axis=(1, 2)), "it averages dout over the positions; b[f] was added at every "
+                                                 "position, so its gradient sums them"),
             (dout[0].sum(axis=(1, 2)), "it uses only the first example instead of summing over the batch"),
         ],
     )

@@ -140,3 +140,15 @@ def check_initializer(init_fn, kind, seed=0, shape=(512, 256), **kwargs):
             f"(relative error {error:.1e}, should be below {STD_TOLERANCE})"
             + (f"; {diagnosis}" if diagnosis else "") + f". Hint: {hint}"
         )
+
+
+def check_xavier_uniform(xavier_uniform, seed=0, shape=(512, 256)):
+    """Lab 03's exercise: ``xavier_uniform(shape, seed=seed)`` for an affine weight (fan_in, fan_out),
+    U(-b, b) with b = sqrt(6 / (fan_in + fan_out)), as ``torch.nn.init.xavier_uniform_``."""
+    check_initializer(xavier_uniform, "xavier_uniform", seed=seed, shape=shape)
+
+
+def check_kaiming_normal(kaiming_normal, seed=0, shape=(512, 256)):
+    """Lab 03's exercise: ``kaiming_normal(shape, seed=seed)`` for an affine weight (fan_in, fan_out)
+    followed by ReLU, N(0, 2 / fan_in), as ``torch.nn.init.kaiming_normal_(w, nonlinearity='relu')``."""
+    check_initializer(kaiming_normal, "kaiming_normal", seed=seed, shape=shape)

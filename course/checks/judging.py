@@ -1,7 +1,9 @@
 """The judging machinery every check shares: call the student's code safely, compare one
 output with what it should be, and explain a mismatch in one sentence with a hint."""
 import contextlib
+import dataclasses
 import inspect
+import re
 import warnings
 
 import numpy as np
@@ -25,8 +27,34 @@ def relative_error(got, expected):
     return float(np.max(np.abs(got - expected))) / scale if got.size else 0.0
 
 
+@dataclasses.dataclass(frozen=True)
+class Mistake:
+    """A diagnosed mistake as data: ``id`` is the same for every student who makes it (the
+    exercise, the output and the meaning with its numbers replaced by ``#``); ``sentence`` says
+    it in words ("db: it averages dout over the batch instead of summing")."""
+
+    id: str
+    sentence: str
+
+    @classmethod
+    def named(cls, exercise, output, meaning):
+        """The Mistake behind ``meaning`` (None for no meaning) found in ``output`` of ``exercise``."""
+        if not meaning:
+            return None
+        words = re.sub(r"[-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?", "#", meaning.casefold())
+        slug = re.sub(r"[^0-9a-z#]+", "-", words).strip("-")
+        place = re.sub(r"[^0-9a-z]+", "-", str(output).casefold()).strip("-")
+        return cls(f"{exercise}/{place}/{slug}" if place else f"{exercise}/{slug}",
+                   f"{output}: {meaning}" if output else meaning)
+
+
 class CheckFailed(AssertionError):
-    """A check found a mistake; the message is meant for the student."""
+    """A check found a mistake; the message is meant for the student. ``mistake`` (a Mistake or
+    None) names the mistake as data when the check recognised it, for the class-wide report."""
+
+    def __init__(self, *args, mistake=None):
+        super().__init__(*args)
+        self.mistake = mistake
 
 
 @contextlib.contextmanager
@@ -73,7 +101,8 @@ def _restore_changed_inputs(exercise, name, inputs, snapshots):
     if changed:
         raise CheckFailed(
             f"{exercise}: {name} changed its input {changed[0]} in place; work on a copy (for example "
-            f"{changed[0] if changed[0].isidentifier() else 'x'}.copy()) or build a new array, never modify what you were given."
+            f"{changed[0] if changed[0].isidentifier() else 'x'}.copy()) or build a new array, never modify what you were given.",
+            mistake=Mistake.named(exercise, name, "it changes its input in place"),
         )
 
 
@@ -102,7 +131,8 @@ def call_student(function, exercise, *args, **kwargs):
     except NotImplementedError as error:
         culprit = _culprit(error, name)
         called = f"; {name} calls it" if culprit != name else ""
-        raise CheckFailed(f"{exercise}: {culprit} is not implemented yet (it raised NotImplementedError{called}).") from None
+        raise CheckFailed(f"{exercise}: {culprit} is not implemented yet (it raised NotImplementedError{called}).",
+                          mistake=Mistake.named(exercise, culprit, "it is not implemented yet")) from None
     except CheckFailed:
         raise
     except TimeoutError as error:  # while grading: the student's code ran past the time limit
@@ -154,7 +184,9 @@ def unpack(result, names, exercise, function_name):
     if not isinstance(result, (tuple, list)) or len(result) != len(names):
         got = f"a {type(result).__name__}" if not isinstance(result, (tuple, list)) else f"{len(result)} values"
         raise CheckFailed(
-            f"{exercise}: {function_name} should return {len(names)} values ({', '.join(names)}), got {got}."
+            f"{exercise}: {function_name} should return {len(names)} values ({', '.join(names)}), got {got}.",
+            mistake=Mistake.named(exercise, function_name, f"it does not return the {len(names)} values "
+                                                           f"({', '.join(names)})"),
         )
     return tuple(result)
 
@@ -196,7 +228,8 @@ def compare(exercise, output, got, expected, threshold, hint="", batch_size=None
     """
     expected = np.asarray(expected, dtype=np.float64)
     if got is None:
-        raise CheckFailed(f"{exercise}: {output} is None; did you forget to return it?")
+        raise CheckFailed(f"{exercise}: {output} is None; did you forget to return it?",
+                          mistake=Mistake.named(exercise, output, "it is None (nothing was returned)"))
     try:
         got = np.asarray(got, dtype=np.float64)
     except (TypeError, ValueError):
@@ -206,12 +239,14 @@ def compare(exercise, output, got, expected, threshold, hint="", batch_size=None
         raise CheckFailed(
             f"{exercise}: {output} has shape {got.shape} but should have shape {expected.shape}"
             + (f"; {detail}." if detail else ".")
-            + (f" Hint: {hint}" if hint else "")
+            + (f" Hint: {hint}" if hint else ""),
+            mistake=Mistake.named(exercise, output, detail),
         )
     if not np.all(np.isfinite(got)):
         raise CheckFailed(
             f"{exercise}: {output} contains NaN or inf. Hint: look for a division by zero or an "
-            "overflowing exp; subtract the max before exponentiating."
+            "overflowing exp; subtract the max before exponentiating.",
+            mistake=Mistake.named(exercise, output, "it contains NaN or inf"),
         )
     error = relative_error(got, expected)
     if error < threshold:
@@ -235,7 +270,7 @@ def compare(exercise, output, got, expected, threshold, hint="", batch_size=None
     message += "."
     if hint:
         message += f" Hint: {hint}"
-    raise CheckFailed(message)
+    raise CheckFailed(message, mistake=Mistake.named(exercise, output, diagnosis))
 
 
 def unchanged(exercise, function_name, originals, arrays):
@@ -244,7 +279,8 @@ def unchanged(exercise, function_name, originals, arrays):
         if not np.array_equal(before, arrays[name]):
             raise CheckFailed(
                 f"{exercise}: {function_name} changed its input {name} in place; work on a copy "
-                f"(for example {name}.copy()) or build a new array."
+                f"(for example {name}.copy()) or build a new array.",
+                mistake=Mistake.named(exercise, function_name, "it changes its input in place"),
             )
 
 

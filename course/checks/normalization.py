@@ -1,4 +1,5 @@
-"""Checks for lab 04: BatchNorm forward (with running statistics) and backward, LayerNorm, dropout.
+"""Checks for lab 04: BatchNorm forward (with running statistics), its backward pass node by node and
+in closed form, LayerNorm, dropout.
 
 Forward values are compared with the reference in ``course.layers``; gradients with the numeric
 gradient of the reference forward, for a random, non-uniform ``dout`` (with a uniform one the true
@@ -46,6 +47,8 @@ def _normalization_mistakes(x, gamma, beta, axis, other_axis_meaning):
          "it normalizes with the unbiased variance (divide by N - 1); normalizing uses the biased one (divide by N)"),
         (_affine(centered / (x.std(axis=axis, keepdims=True) + EPS), gamma, beta),
          "eps is added outside the square root; divide by sqrt(var + eps)"),
+        (_affine(centered / (x.var(axis=axis, keepdims=True) + EPS), gamma, beta),
+         "it divides by var + eps instead of its square root: x_hat = (x - mean) / sqrt(var + eps)"),
         (_affine(x_hat, beta, gamma), "gamma and beta are swapped: out = gamma * x_hat + beta"),
         (x_hat, "gamma and beta are not applied"),
         (_affine(standardize(x, 1 - axis, EPS)[0], gamma, beta), other_axis_meaning),
@@ -105,7 +108,10 @@ def check_batchnorm_forward(batchnorm_forward, seed=0, N=8, D=5, steps=3, moment
             exercise, student_param, "running_var", reference_param["running_var"], previous_var, unbiased, momentum, step,
             extra_mistakes=[((1 - momentum) * previous_var + momentum * biased,
                              "it is updated with the biased batch variance (divide by N); torch feeds running_var the "
-                             "unbiased one (divide by N - 1)")]
+                             "unbiased one (divide by N - 1)"),
+                            ((1 - momentum) * previous_var + momentum * np.sqrt(unbiased),
+                             "it averages the standard deviation; torch's running_var averages the unbiased variance "
+                             "(one set of lecture notes averages the standard deviation in one place)")]
             + ([((1 - momentum) * 0.0 + momentum * unbiased, "running_var started from zeros; torch starts it from ones")]
                if step == 0 else []))
         for key, array in held.items():
@@ -136,11 +142,84 @@ def check_batchnorm_forward(batchnorm_forward, seed=0, N=8, D=5, steps=3, moment
                               "running statistics.")
 
 
-def check_batchnorm_backward(batchnorm_forward, batchnorm_backward, seed=0, N=6, D=4):
-    """``batchnorm_backward(dout, cache) -> (dx, dgamma, dbeta)`` in training mode and in test mode,
-    against numeric gradients of the reference forward."""
-    exercise = "batchnorm_backward"
-    _enough_values("check_batchnorm_backward", "N", N)
+GRAPH_NODES = "mean = mean(x); centered = x - mean; var = mean(centered ** 2); inv_std = (var + eps) ** -0.5; " \
+              "x_hat = centered * inv_std; out = gamma * x_hat + beta"
+
+
+def _graph_dx(x, gamma, dout, unbiased=False, var_divisor=None, var_factor=2.0, inv_std_power=-1.5,
+              inv_std_sign=-0.5, sum_inv_std=True, mean_divisor=None, mean_sign=-1.0):
+    """dx walked back through ``GRAPH_NODES`` one node at a time, the way a student does it; the
+    keywords plant one slip each (the defaults give the right gradient)."""
+    n = x.shape[0]
+    forward_divisor = n - 1 if unbiased else n
+    mean = x.mean(axis=0)
+    centered = x - mean
+    var = np.sum(centered ** 2, axis=0) / forward_divisor
+    inv_std = (var + EPS) ** -0.5
+    dx_hat = dout * gamma                                            # out = gamma * x_hat + beta
+    d_centered = dx_hat * inv_std                                    # x_hat = centered * inv_std
+    d_inv_std = dx_hat * centered
+    if sum_inv_std:
+        d_inv_std = d_inv_std.sum(axis=0)
+    d_var = inv_std_sign * (var + EPS) ** inv_std_power * d_inv_std  # inv_std = (var + eps) ** -0.5
+    divisor = var_divisor if var_divisor is not None else forward_divisor
+    d_centered = d_centered + var_factor * centered * d_var / divisor  # var = mean(centered**2)
+    d_mean = mean_sign * d_centered.sum(axis=0)                      # centered = x - mean
+    return d_centered + d_mean / (mean_divisor if mean_divisor is not None else n)  # mean = mean(x)
+
+
+def _graph_mistakes(x, gamma, dout):
+    """Slips of a node-by-node backward pass, each with the sentence that names it."""
+    n = x.shape[0]
+    return [
+        (_graph_dx(x, gamma, dout, unbiased=True),
+         "it is the gradient of a BatchNorm that normalizes with the unbiased variance (divide by N - 1); the "
+         "normalization uses the biased variance (divide by N), torch keeps the unbiased one only for running_var"),
+        (_graph_dx(x, gamma, dout, var_divisor=n - 1),
+         "the variance node divides by N - 1 on the way back; the forward variance divides by N, so "
+         "d var / d centered = 2 * centered / N"),
+        (_graph_dx(x, gamma, dout, var_factor=1.0),
+         "the variance node's local derivative lacks its 2: d var / d centered = 2 * centered / N"),
+        (_graph_dx(x, gamma, dout, inv_std_power=-0.5),
+         "the power in d inv_std / d var is wrong: the derivative of (var + eps) ** -0.5 is -0.5 * (var + eps) ** -1.5"),
+        (_graph_dx(x, gamma, dout, inv_std_sign=0.5),
+         "d inv_std / d var has the wrong sign: inv_std falls as var grows, its derivative is -0.5 * (var + eps) ** -1.5"),
+        (_graph_dx(x, gamma, dout, sum_inv_std=False),
+         "d_inv_std (and so d_var) is not summed over the batch: every example used the same inv_std, so its "
+         "gradient adds up the contributions of all N examples"),
+        (_graph_dx(x, gamma, dout, mean_divisor=1),
+         "the mean node's local derivative is 1 / N: each x receives -sum(d_centered) / N, not -sum(d_centered)"),
+        (_graph_dx(x, gamma, dout, mean_sign=1.0),
+         "the path through the mean has the wrong sign: centered = x - mean, so the mean receives -sum(d_centered)"),
+    ]
+
+
+def _closed_form_mistakes(x_hat, inv_std, dx_hat):
+    """Slips in writing the simplified formula for dx, each with the sentence that names it."""
+    n = x_hat.shape[0]
+    sum_g, sum_g_x_hat = dx_hat.sum(axis=0), np.sum(dx_hat * x_hat, axis=0)
+    return [
+        (inv_std * (n * dx_hat - sum_g - x_hat * sum_g_x_hat),
+         f"it is N = {n} times too large: the factor 1 / N in front of the bracket is missing"),
+        (inv_std / n * (dx_hat - sum_g - x_hat * sum_g_x_hat),
+         "the direct path is counted once where it should be N times: after taking 1 / N out of the bracket, "
+         "the first term is N * dx_hat"),
+        (inv_std / n * (n * dx_hat - sum_g + x_hat * sum_g_x_hat),
+         "the term of the path through the variance has the wrong sign: it is subtracted"),
+        (inv_std / n * (n * dx_hat + sum_g - x_hat * sum_g_x_hat),
+         "the term of the path through the mean has the wrong sign: it is subtracted"),
+        (inv_std ** 2 / n * (n * dx_hat - sum_g - x_hat * sum_g_x_hat),
+         "inv_std appears squared in front; x_hat = (x - mean) * inv_std contributes it only once"),
+        (inv_std / (n - 1) * (n * dx_hat - sum_g - x_hat * sum_g_x_hat),
+         "it divides by N - 1 in front of the bracket; the biased variance of the normalization divides by N"),
+    ]
+
+
+def _judge_batchnorm_backward(exercise, batchnorm_forward, batchnorm_backward, seed, N, D, train_extra, train_hint):
+    """Run the student's forward (for its cache) and backward in training and in test mode; compare
+    dx, dgamma and dbeta with numeric gradients of the reference forward. ``train_extra(x, gamma,
+    dout, x_hat, inv_std, dx_hat)`` gives the exercise's own typical wrong dx."""
+    function = exercise
     rng = np.random.default_rng(seed)
     gamma, beta = rng.normal(size=D), rng.normal(size=D)
     x = _bn_batch(rng, N, D)
@@ -153,6 +232,7 @@ def check_batchnorm_backward(batchnorm_forward, batchnorm_backward, seed=0, N=6,
         (inv_std * (dx_hat - dx_hat.mean(axis=0)), "the path through the variance is missing"),
         (inv_std * (dx_hat - x_hat * np.mean(dx_hat * x_hat, axis=0)), "the path through the mean is missing"),
         (standardize_backward(dout, x_hat, inv_std, axis=0), "gamma is missing: start from dx_hat = dout * gamma"),
+        *train_extra(x, gamma, dout, x_hat, inv_std, dx_hat),
     ]
     train = {"mode": "train"}
     running = {"running_mean": rng.normal(size=D), "running_var": rng.uniform(0.5, 2.0, size=D)}
@@ -165,16 +245,14 @@ def check_batchnorm_backward(batchnorm_forward, batchnorm_backward, seed=0, N=6,
          "without the mean and variance terms of training"),
         (dx_hat / np.sqrt(running["running_var"]), "eps is missing: divide by sqrt(running_var + eps)"),
     ]
-    train_hint = ("dx = inv_std / N * (N * dx_hat - sum(dx_hat) - x_hat * sum(dx_hat * x_hat)) with dx_hat = dout * gamma "
-                  "and the sums over the batch.")
-    test_hint = "dx = dout * gamma / sqrt(running_var + eps)."
+    test_hint = "in test mode running_mean and running_var are constants, so x_hat is x shifted and scaled."
     for mode, settings, mistakes, dx_hint in (("training", train, train_mistakes, train_hint),
                                               ("test", test, test_mistakes, test_hint)):
         fresh = lambda: {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in settings.items()}  # noqa: E731
         result = call_student(batchnorm_forward, exercise, x.copy(), gamma.copy(), beta.copy(), fresh())
         _out, cache = unpack(result, ("out", "cache"), exercise, "batchnorm_forward")
         result = call_student(batchnorm_backward, exercise, dout.copy(), cache)
-        dx, dgamma, dbeta = unpack(result, ("dx", "dgamma", "dbeta"), exercise, "batchnorm_backward")
+        dx, dgamma, dbeta = unpack(result, ("dx", "dgamma", "dbeta"), exercise, function)
 
         def forward(x_, gamma_, beta_):
             return reference_batchnorm_forward(x_, gamma_, beta_, fresh())[0]
@@ -183,12 +261,40 @@ def check_batchnorm_backward(batchnorm_forward, batchnorm_backward, seed=0, N=6,
                 GRADIENT_THRESHOLD, hint=dx_hint, mistakes=mistakes)
         compare(exercise, f"dgamma ({mode} mode)", dgamma, numerical_gradient(lambda v: forward(x, v, beta), gamma, dout),
                 GRADIENT_THRESHOLD, batch_size=N,
-                hint="gamma scales every example, so dgamma = sum(dout * x_hat, axis=0).",
+                hint="gamma scales every example, so dgamma adds up dout * x_hat over the batch (axis 0).",
                 mistakes=[(np.sum(dout * x, axis=0), "it uses x instead of x_hat"),
                           (np.sum(dout * (test_x_hat if mode == "training" else x_hat), axis=0),
                            "x_hat is normalized with the wrong statistics (batch ones in test mode, or running ones in training)")])
         compare(exercise, f"dbeta ({mode} mode)", dbeta, numerical_gradient(lambda v: forward(x, gamma, v), beta, dout),
-                GRADIENT_THRESHOLD, batch_size=N, hint="beta is added to every example, so dbeta = sum(dout, axis=0).")
+                GRADIENT_THRESHOLD, batch_size=N, hint="beta is added to every example, so dbeta adds up dout over the batch.")
+
+
+def check_batchnorm_backward(batchnorm_forward, batchnorm_backward, seed=0, N=6, D=4):
+    """``batchnorm_backward(dout, cache) -> (dx, dgamma, dbeta)``, written node by node through the
+    computational graph, in training mode and in test mode, against numeric gradients of the
+    reference forward; the slips of each node (the N - 1, the power of inv_std, a missing sum over
+    the batch, the mean's 1 / N and sign) are named. torch twin: autograd through
+    ``torch.nn.BatchNorm1d``."""
+    _enough_values("check_batchnorm_backward", "N", N)
+    hint = ("walk back one node at a time (" + GRAPH_NODES + "): upstream gradient times local derivative, "
+            "and where a value feeds two nodes (x feeds centered and mean, centered feeds x_hat and var) add both paths; "
+            "a value computed once per feature (mean, var, inv_std) collects a sum over the batch.")
+    _judge_batchnorm_backward("batchnorm_backward", batchnorm_forward, batchnorm_backward, seed, N, D,
+                              lambda x, gamma, dout, *_: _graph_mistakes(x, gamma, dout), hint)
+
+
+def check_batchnorm_backward_alt(batchnorm_forward, batchnorm_backward_alt, seed=0, N=6, D=4):
+    """``batchnorm_backward_alt(dout, cache) -> (dx, dgamma, dbeta)``, the closed form the student
+    derived on paper, judged on the same inputs as :func:`check_batchnorm_backward` for the same
+    seed; slips in writing the formula (the 1 / N, the N in front of dx_hat, a sign) are named."""
+    _enough_values("check_batchnorm_backward_alt", "N", N)
+    hint = ("differentiate x_hat_i with respect to x_j (one direct term, one through the mean, one through the "
+            "variance), multiply by dx_hat_i and add up over i; the result needs only dx_hat, x_hat, inv_std, N "
+            "and two sums over the batch.")
+    _judge_batchnorm_backward(
+        "batchnorm_backward_alt", batchnorm_forward, batchnorm_backward_alt, seed, N, D,
+        lambda x, gamma, dout, x_hat, inv_std, dx_hat: _closed_form_mistakes(x_hat, inv_std, dx_hat)
+        + _graph_mistakes(x, gamma, dout)[:1], hint)
 
 
 def check_layernorm_backward(layernorm_forward, layernorm_backward, seed=0, N=4, D=5):

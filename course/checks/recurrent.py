@@ -6,6 +6,8 @@ reference forward (random, non-uniform upstream gradients), and names typical mi
 derivative taken from the wrong value, gradients not summed over the time steps, the hidden or
 cell gradient not carried back, the gate order of the lecture notes instead of torch's.
 """
+import itertools
+
 import numpy as np
 
 from ..gradcheck import numerical_gradient
@@ -15,6 +17,14 @@ from ..layers.activations import sigmoid_forward
 from .judging import FORWARD_THRESHOLD, GRADIENT_THRESHOLD, call_student, compare, unchanged, unpack, upstream_gradient
 
 GATE_ORDER_HINT = "stack the gates i, f, g, o (torch.nn.LSTMCell's order): columns 0:H, H:2H, 2H:3H, 3H:4H."
+GATES = ("i", "f", "g", "o")  # torch.nn.LSTMCell's order, and this course's
+# Other stackings a student may have met; column block k holds gate order[k].
+KNOWN_GATE_ORDERS = {
+    ("i", "f", "o", "g"): "as in CS231n's assignment and one set of lecture notes",
+    ("i", "g", "f", "o"): "as TensorFlow 1's LSTMCell, which splits into i, j, f, o",
+    ("i", "o", "f", "g"): "as ONNX's LSTM, whose gates are stacked i, o, f, c",
+    ("f", "i", "g", "o"): None,
+}
 
 
 def _weights(rng, D, H, gates):
@@ -158,21 +168,39 @@ def check_rnn_backward(rnn_forward, rnn_backward, seed=0, N=2, T=4, D=3, H=4):
 # ---------------------------------------------------------------- LSTM
 
 def _lstm_step_gradients(x, h_prev, c_prev, Wx, Wh, b, dh, dc, mistake=None):
-    """The step backward from the forward values, or one typical wrong version of it."""
+    """The step backward from the forward values, or one typical wrong version of it (``mistake``
+    a tuple: the gate gradients stacked in that order)."""
     a = x @ Wx + h_prev @ Wh + b
     a_i, a_f, a_g, a_o = np.split(a, 4, axis=1)
     i, f, o, g = sigmoid_forward(a_i)[0], sigmoid_forward(a_f)[0], sigmoid_forward(a_o)[0], np.tanh(a_g)
     tanh_c = np.tanh(f * c_prev + i * g)
     local = 1.0 if mistake == "no tanh derivative" else 1 - tanh_c**2
     dc_total = (0.0 if mistake == "dc ignored" else dc) + dh * o * local
-    blocks = [dc_total * g * i * (1 - i), dc_total * c_prev * f * (1 - f),
-              dc_total * i * (1 - g**2), dh * tanh_c * o * (1 - o)]
-    if mistake == "gate order":
-        blocks = [blocks[0], blocks[1], blocks[3], blocks[2]]
-    da = np.concatenate(blocks, axis=1)
+    blocks = {"i": dc_total * g * i * (1 - i), "f": dc_total * c_prev * f * (1 - f),
+              "g": dc_total * i * (1 - g**2), "o": dh * tanh_c * o * (1 - o)}
+    order = mistake if isinstance(mistake, tuple) else GATES  # gate gradients stacked in another order
+    da = np.concatenate([blocks[gate] for gate in order], axis=1)
     dc_prev = dc_total if mistake == "dc_prev without f" else dc_total * f
     return {"dx": da @ Wx.T, "dh_prev": da @ Wh.T, "dc_prev": dc_prev,
             "dWx": x.T @ da, "dWh": h_prev.T @ da, "db": da.sum(axis=0)}
+
+
+def other_gate_orders():
+    """Every stacking of the four gates except torch's (all 23), the known ones first."""
+    others = [order for order in itertools.permutations(GATES) if order != GATES]
+    return sorted(others, key=lambda order: order not in KNOWN_GATE_ORDERS)
+
+
+def gate_order_meaning(order):
+    """What a forward pass that reads the gate blocks in ``order`` did, in one clause."""
+    source = KNOWN_GATE_ORDERS.get(order)
+    return (f"the gates are read in the order {', '.join(order)}" + (f" ({source})" if source else "")
+            + "; torch and this course use i, f, g, o")
+
+
+def _reference_blocks(order):
+    """Block indices that make the reference read each gate where a student reading ``order`` does."""
+    return tuple(order.index(gate) for gate in GATES)
 
 
 def _swap_gate_blocks(weights, order):
@@ -202,12 +230,8 @@ def _check_lstm_step_values(exercise, lstm_step_forward, student_arguments):
 
     _, a_f, a_g, a_o = np.split(x @ Wx + h_prev @ Wh + b, 4, axis=1)
     f, o, g = sigmoid_forward(a_f)[0], sigmoid_forward(a_o)[0], np.tanh(a_g)
-    order_mistakes = [
-        (forward_with_gate_order((0, 1, 3, 2)), "the gates are read in the order i, f, o, g (one set of lecture notes); "
-                                                 "torch and this course use i, f, g, o"),
-        (forward_with_gate_order((1, 0, 2, 3)),
-         "the gates are read in the order f, i, g, o; torch and this course use i, f, g, o"),
-    ]
+    order_mistakes = [(forward_with_gate_order(_reference_blocks(order)), gate_order_meaning(order))
+                      for order in other_gate_orders()]
     compare(exercise, "c", c, expected_c, FORWARD_THRESHOLD, hint="c = f * c_prev + i * g; " + GATE_ORDER_HINT,
             mistakes=[(wrong[1], meaning) for wrong, meaning in order_mistakes]
             + [(f * c_prev + g, "the input gate is missing: c = f * c_prev + i * g (an erratum in the notes drops i)")])
@@ -247,9 +271,10 @@ def check_lstm_step_backward(lstm_step_forward, lstm_step_backward, seed=0, N=3,
     variants = [(_lstm_step_gradients(*arguments, dh, dc, mistake), meaning) for mistake, meaning in (
         ("dc ignored", "the upstream dc is ignored: the cell receives dc + dh * o * (1 - tanh(c)**2)"),
         ("no tanh derivative", "the derivative of tanh(c), 1 - tanh(c)**2, is missing on the way from h to c"),
-        ("gate order", "the gate gradients are stacked i, f, o, g; stack them i, f, g, o as in the forward pass"),
         ("dc_prev without f", "dc_prev must be multiplied by the forget gate f"),
-    )]
+    )] + [(_lstm_step_gradients(*arguments, dh, dc, order),
+           f"the gate gradients are stacked {', '.join(order)}; stack them i, f, g, o as in the forward pass")
+          for order in other_gate_orders()]
     hint = ("dc_total = dc + dh * o * (1 - tanh(c)**2); da = [dc_total*g*i(1-i), dc_total*c_prev*f(1-f), "
             "dc_total*i*(1-g**2), dh*tanh(c)*o(1-o)].")
     _compare_gradients(exercise, got, expected, dict.fromkeys(names, hint), variants, N)
@@ -286,8 +311,15 @@ def check_lstm_backward(lstm_forward, lstm_backward, seed=0, N=2, T=3, D=3, H=4)
     (h, cache), originals = _call_forward(lstm_forward, exercise, "lstm_forward", [x, h0, Wx, Wh, b],
                                           argument_names, ("h", "cache"))
     arguments = [originals[name].copy() for name in argument_names]
+    inputs, weights = arguments[:2], arguments[2:]
+
+    def read_in(order):  # the reference, reading the gate blocks where a student reading ``order`` does
+        return reference_lstm.lstm_forward(*inputs, *(_swap_gate_blocks(w, _reference_blocks(order)) for w in weights))[0]
+
     compare(exercise, "h", h, reference_lstm.lstm_forward(*arguments)[0], FORWARD_THRESHOLD,
-            hint="start from h0 and c0 = zeros, carry both h and c from step to step, and store every h_t.")
+            hint="start from h0 and c0 = zeros, carry both h and c from step to step, and store every h_t; "
+                 + GATE_ORDER_HINT,
+            mistakes=[(read_in(order), gate_order_meaning(order)) for order in other_gate_orders()])
     dh = upstream_gradient(rng, (N, T, H))
     result = call_student(lstm_backward, exercise, dh.copy(), cache)
     names = ("dx", "dh0", "dWx", "dWh", "db")

@@ -14,9 +14,17 @@ import math
 
 
 from .. import probes
-from ..torchlab.sequences import VOCABULARY_SIZE, digit_task, exact_match, greedy_answers
 from .cnn import FLOAT32_THRESHOLD, _build, _count, _error, _generator, _groups, _torch
 from .judging import CheckFailed, compare, probe_student
+
+
+def _sequences():
+    """``course.torchlab.sequences`` (the digit tasks), imported when a check needs it: importing
+    ``course.checks`` must work without torch."""
+    _torch()
+    from ..torchlab import sequences
+
+    return sequences
 
 
 def _attention_parameters(d_model):
@@ -51,7 +59,7 @@ def _tensor(model_output, exercise, what, expected_shape):
 def _causality(exercise, forward, inputs, replace, setting):
     """Nothing leaks from the future, the past is used: ``replace(inputs, positions)`` gives new
     inputs that differ from ``inputs`` exactly at ``positions``."""
-    torch = _torch()
+    _torch()  # torch is needed below: one sentence if it is not installed
     length = inputs.shape[1]
     out = forward(inputs)
     for t in sorted({0, length // 2, length - 2}):
@@ -188,13 +196,15 @@ def _transformer_mismatch(total, expected, vocab_size, d_model, num_layers, d_ff
             f"output layer {d_model} -> {vocab_size}" + (f"; {detail}" if detail else ""))
 
 
-def check_causal_transformer(TinyTransformer, seed=0, batch=3, length=8, vocab_size=VOCABULARY_SIZE, d_model=16,
+def check_causal_transformer(TinyTransformer, seed=0, batch=3, length=8, vocab_size=None, d_model=16,
                              num_heads=2, num_layers=2, d_ff=32, max_length=12):
     """``TinyTransformer(vocab_size, d_model, num_heads, num_layers, d_ff, max_length)``: tokens
     (N, T) int64 -> next-token scores (N, T, vocab_size). Checked: the parameter count (see
     ``transformer_parameters``), the shape, no leak from later tokens, the use of earlier ones,
-    and of their order (the positional encoding)."""
+    and of their order (the positional encoding). ``vocab_size`` defaults to the digit tasks'
+    (``course.torchlab.sequences.VOCABULARY_SIZE``)."""
     torch = _torch()
+    vocab_size = _sequences().VOCABULARY_SIZE if vocab_size is None else vocab_size
     exercise = "causal_transformer"
     setting = f"TinyTransformer({vocab_size}, {d_model}, {num_heads}, {num_layers}, {d_ff}, {max_length})"
     model = _build(TinyTransformer, exercise, vocab_size, d_model, num_heads, num_layers, d_ff, max_length)
@@ -245,15 +255,16 @@ def check_trained_transformer(model, task="reverse", length=6, count=500, minimu
     training = getattr(model, "training", None)
     if not isinstance(training, bool):
         raise CheckFailed(f"{exercise}: expected a trained torch.nn.Module, got {type(model).__name__}.")
-    prompts, answers = digit_task(task, count, length, seed=10_000 + seed)  # never the notebook's training data
+    sequences = _sequences()
+    prompts, answers = sequences.digit_task(task, count, length, seed=10_000 + seed)  # never the notebook's data
 
     def forward(tokens):
         logits = probe_student(probes.forward, exercise, model, tokens)
         return _tensor(logits, exercise, f"the model on tokens of shape {tuple(tokens.shape)}",
-                       (count, tokens.shape[1], VOCABULARY_SIZE))
+                       (count, tokens.shape[1], sequences.VOCABULARY_SIZE))
 
-    written = greedy_answers(forward, prompts, length)
-    accuracy = exact_match(written, answers)
+    written = sequences.greedy_answers(forward, prompts, length)
+    accuracy = sequences.exact_match(written, answers)
     if accuracy >= minimum:
         return accuracy
     digits = float((written == answers).double().mean())

@@ -37,7 +37,7 @@ def affine_backward(dout, cache):
             f"affine_backward: dout has shape {dout.shape} but the layer's output had shape "
             f"{(x.shape[0], w.shape[1])}."
         )
-    x_flat = x.reshape(x.shape[0], -1)
+    x_flat = x.reshape(x.shape[0], w.shape[0])  # sizes spelled out: an empty batch (N = 0) works too
     dx = (dout @ w.T).reshape(x.shape)
     dw = x_flat.T @ dout
     db = dout.sum(axis=0)

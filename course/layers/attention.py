@@ -12,14 +12,17 @@ gradients (never NaN). Note that ``torch.nn.MultiheadAttention`` uses the opposi
 """
 import numpy as np
 
-from .validation import as_array
+from .validation import as_array, integer_argument
 
 
 def masked_softmax(scores, mask=None):
     """Softmax over the last axis, with entries where ``mask`` is False left out (weight 0).
 
-    A row with no allowed entry gets weights 0 everywhere instead of 0/0 = NaN.
+    A row with no allowed entry gets weights 0 everywhere instead of 0/0 = NaN; so does a row of
+    no entries at all (no keys), which leaves an empty array of weights.
     """
+    if scores.shape[-1] == 0:
+        return np.zeros(scores.shape)
     if mask is None:
         shifted = scores - scores.max(axis=-1, keepdims=True)
         exps = np.exp(shifted)
@@ -103,9 +106,8 @@ def causal_mask(length):
     """Boolean (length, length) mask, True on and below the diagonal: position t may attend to
     positions 0..t only. Same as ``torch.ones(L, L, dtype=torch.bool).tril()``, the mask that
     ``scaled_dot_product_attention(..., is_causal=True)`` uses."""
-    if int(length) != length or length < 0:
-        raise ValueError(f"causal_mask: length must be a non-negative integer, got {length}.")
-    return np.tril(np.ones((int(length), int(length)), dtype=bool))
+    length = integer_argument(length, "length", "causal_mask", minimum=0, integral_floats=True)
+    return np.tril(np.ones((length, length), dtype=bool))
 
 
 def positional_encoding(length, d_model):
@@ -115,10 +117,9 @@ def positional_encoding(length, d_model):
     Column ``j`` uses the frequency of the pair it belongs to, ``2 * (j // 2) / d_model``; with
     an odd ``d_model`` the last column is a sine without its cosine partner.
     """
-    for name, value in (("length", length), ("d_model", d_model)):
-        if int(value) != value or value < 0:
-            raise ValueError(f"positional_encoding: {name} must be a non-negative integer, got {value}.")
-    positions = np.arange(int(length), dtype=np.float64)[:, None]
-    columns = np.arange(int(d_model))
+    length = integer_argument(length, "length", "positional_encoding", minimum=0, integral_floats=True)
+    d_model = integer_argument(d_model, "d_model", "positional_encoding", minimum=0, integral_floats=True)
+    positions = np.arange(length, dtype=np.float64)[:, None]
+    columns = np.arange(d_model)
     angles = positions / 10000.0 ** (2 * (columns // 2) / d_model)
     return np.where(columns % 2 == 0, np.sin(angles), np.cos(angles))

@@ -15,7 +15,7 @@ import numbers
 import numpy as np
 
 from .normalization import standardize, standardize_backward
-from .validation import as_array
+from .validation import as_array, epsilon
 
 _MODES = ("train", "test")
 
@@ -40,7 +40,7 @@ def _settings(bn_param, features, layer):
     mode = bn_param.get("mode", "train")
     if mode not in _MODES:
         raise ValueError(f"{layer}: bn_param['mode'] must be 'train' or 'test', got {mode!r}.")
-    eps = bn_param.get("eps", 1e-5)
+    eps = epsilon(bn_param.get("eps", 1e-5), layer, name="bn_param['eps']")
     momentum = bn_param.get("momentum", 0.1)
     if isinstance(momentum, bool) or not isinstance(momentum, numbers.Real) or not 0.0 <= momentum <= 1.0:
         raise ValueError(
@@ -58,9 +58,13 @@ def batchnorm_forward(x, gamma, beta, bn_param):
     ``bn_param`` is a dict: ``mode`` 'train' (default) or 'test', ``eps`` (1e-5), ``momentum``
     (0.1), ``running_mean`` and ``running_var`` (created as zeros and ones if absent; in train
     mode updated *in place*). torch twin: ``torch.nn.BatchNorm1d(D)`` in ``train()`` / ``eval()``.
-    Returns ``(out, cache)``.
+    An empty batch (N = 0) gives an empty output and leaves the running statistics as they
+    were, as in torch. Returns ``(out, cache)``.
     """
-    layer = "batchnorm_forward"
+    return _batchnorm_rows(x, gamma, beta, bn_param, "batchnorm_forward")
+
+
+def _batchnorm_rows(x, gamma, beta, bn_param, layer):
     x = as_array(x, "x", layer, ndim=2)
     n, features = x.shape
     gamma = as_array(gamma, "gamma", layer, ndim=1)
@@ -71,12 +75,12 @@ def batchnorm_forward(x, gamma, beta, bn_param):
             f"got {gamma.shape} and {beta.shape}."
         )
     mode, eps, momentum, running_mean, running_var = _settings(bn_param, features, layer)
-    if mode == "train":
-        if n < 2:
-            raise ValueError(
-                f"{layer}: training mode needs more than one value per feature to estimate a variance, "
-                f"got a batch of {n} (torch refuses too); use a larger batch or mode 'test'."
-            )
+    if mode == "train" and n == 1:
+        raise ValueError(
+            f"{layer}: training mode needs more than one value per feature to estimate a variance, "
+            f"got a batch of {n} (torch refuses too); use a larger batch or mode 'test'."
+        )
+    if mode == "train" and n > 1:
         x_hat, inv_std = standardize(x, axis=0, eps=eps)
         batch_mean = x.mean(axis=0)
         unbiased_var = x.var(axis=0, ddof=1)
@@ -84,6 +88,8 @@ def batchnorm_forward(x, gamma, beta, bn_param):
         running_mean += momentum * batch_mean
         running_var *= 1.0 - momentum
         running_var += momentum * unbiased_var
+    elif mode == "train":  # an empty batch: nothing to normalize and nothing learned, as torch
+        x_hat, inv_std = x.copy(), np.ones(features)
     else:
         inv_std = 1.0 / np.sqrt(running_var + eps)
         x_hat = (x - running_mean) * inv_std
@@ -109,9 +115,9 @@ def batchnorm_backward(dout, cache):
     dout, dgamma, dbeta = _gamma_and_beta_gradients(dout, cache, "batchnorm_backward")
     x_hat, inv_std = cache["x_hat"], cache["inv_std"]
     dx_hat = dout * cache["gamma"]
-    if cache["mode"] == "test":
-        return dx_hat * inv_std, dgamma, dbeta
     n = dout.shape[0]
+    if cache["mode"] == "test" or n == 0:
+        return dx_hat * inv_std, dgamma, dbeta
     centered = x_hat / inv_std
     d_centered = dx_hat * inv_std                                 # x_hat = centered * inv_std
     d_inv_std = np.sum(dx_hat * centered, axis=0)
@@ -129,7 +135,7 @@ def batchnorm_backward_alt(dout, cache):
     """
     dout, dgamma, dbeta = _gamma_and_beta_gradients(dout, cache, "batchnorm_backward_alt")
     dx_hat = dout * cache["gamma"]
-    if cache["mode"] == "test":
+    if cache["mode"] == "test" or dout.shape[0] == 0:
         return dx_hat * cache["inv_std"], dgamma, dbeta
     return standardize_backward(dx_hat, cache["x_hat"], cache["inv_std"], axis=0), dgamma, dbeta
 
@@ -159,12 +165,12 @@ def spatial_batchnorm_forward(x, gamma, beta, bn_param):
             f"{layer}: gamma and beta must have shape ({c},), one value per channel of x {x.shape}, "
             f"got {np.shape(gamma)} and {np.shape(beta)}."
         )
-    if isinstance(bn_param, dict) and bn_param.get("mode", "train") == "train" and n * h * w < 2:
+    if isinstance(bn_param, dict) and bn_param.get("mode", "train") == "train" and n * h * w == 1:
         raise ValueError(
             f"{layer}: training mode needs more than one value per channel "
             f"(N*H*W > 1), got x of shape {x.shape}."
         )
-    out_rows, cache = batchnorm_forward(_channels_last_rows(x), gamma, beta, bn_param)
+    out_rows, cache = _batchnorm_rows(_channels_last_rows(x), gamma, beta, bn_param, layer)
     return _back_to_channels_first(out_rows, x.shape), (cache, x.shape)
 
 

@@ -8,7 +8,11 @@ gradient is scaled by the same factor, so the direction of ``g`` is kept:
 torch twin: ``torch.nn.utils.clip_grad_norm_`` (same formula, same 1e-6). The lecture notes'
 "if ||g|| > v: g <- g v / ||g||" is the same rule without the small constant.
 """
+import numbers
+
 import numpy as np
+
+from .validation import real_number
 
 TORCH_EPSILON = 1e-6
 
@@ -35,8 +39,11 @@ def clip_grad_norm(grads, max_norm, norm_type=2.0):
                 f"clip_grad_norm: {name} must be a floating-point NumPy array (it is scaled in place), "
                 f"got {type(value).__name__}" + (f" of dtype {value.dtype}" if isinstance(value, np.ndarray) else "") + "."
             )
-    if max_norm < 0:
-        raise ValueError(f"clip_grad_norm: max_norm must not be negative, got {max_norm}.")
+    max_norm = real_number(max_norm, "max_norm", "clip_grad_norm", minimum=0,
+                           hint=" (the largest norm the gradients may keep, such as 1.0)", finite=False)
+    is_norm_type = isinstance(norm_type, numbers.Real) and not isinstance(norm_type, (bool, np.bool_))
+    if not is_norm_type or not norm_type >= 1:  # `not >=` also refuses NaN
+        raise ValueError(f"clip_grad_norm: norm_type must be a number p >= 1 or np.inf, got {norm_type!r}.")
     norm_type = float(norm_type)
     if not named:
         return 0.0

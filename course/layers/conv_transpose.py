@@ -21,8 +21,7 @@ import numpy as np
 
 from ..arithmetic import conv_transpose_output_size
 from .convolution import checked_upstream, conv_forward, conv_input_gradient, conv_weight_gradient
-from .im2col import integer_argument
-from .validation import as_array
+from .validation import as_array, integer_argument
 
 LAYER = "conv_transpose_forward"
 

@@ -15,8 +15,8 @@ Two versions compute the same thing and share one cache ``(x, w, b, stride, pad)
 import numpy as np
 
 from ..arithmetic import conv_output_size
-from .im2col import batch_chunks, col2im_add, im2col_chunks, integer_argument, weights_from_matrix, weights_matrix
-from .validation import as_array
+from .im2col import batch_chunks, col2im_add, im2col_chunks, weights_from_matrix, weights_matrix
+from .validation import as_array, integer_argument
 
 
 def conv_output_hw(x_shape, w_shape, stride, pad):
@@ -183,7 +183,7 @@ def conv_weight_gradient(dout, x, kernel_size, stride=1, pad=0):
     channels = x.shape[1]
     kernel_height, kernel_width = kernel_size
     dtype = np.result_type(dout, x)
-    upstream = np.ascontiguousarray(dout).reshape(n, filters, -1)
+    upstream = np.ascontiguousarray(dout).reshape(n, filters, dout.shape[2] * dout.shape[3])  # N = 0 works too
     dw_matrix = np.zeros((filters, kernel_height * kernel_width * channels), dtype=dtype)
     for chunk, cols in im2col_chunks(x, kernel_height, kernel_width, stride, pad, dtype):
         for image in range(cols.shape[1]):  # (F, P) @ (P, K) per image, accumulated

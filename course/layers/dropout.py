@@ -36,6 +36,12 @@ def dropout_forward(x, p, mode, seed=None):
         raise ValueError(f"{layer}: p is the probability of dropping a unit and must be a number in [0, 1], got {p!r}.")
     if mode not in _MODES:
         raise ValueError(f"{layer}: mode must be 'train' or 'test', got {mode!r}.")
+    seed_is_integer = isinstance(seed, (int, np.integer)) and not isinstance(seed, (bool, np.bool_)) and seed >= 0
+    if not (seed is None or seed_is_integer or isinstance(seed, np.random.Generator)):
+        raise ValueError(
+            f"{layer}: seed must be None (a fresh mask each call), a non-negative integer or a "
+            f"np.random.Generator, got {seed!r}."
+        )
     if mode == "test":
         return x.copy(), {"mode": mode, "scaled_mask": None}
     keep = np.random.default_rng(seed).random(x.shape) >= p  # True with probability 1 - p

@@ -42,8 +42,8 @@ def offset_slices(kernel_height, kernel_width, stride, out_size):
 
 def weights_matrix(w):
     """Filters ``w`` (F, C, KH, KW) as a matrix (F, KH * KW * C) whose columns match the rows of ``cols``."""
-    filters = w.shape[0]
-    return np.ascontiguousarray(w.transpose(0, 2, 3, 1)).reshape(filters, -1)
+    filters, channels, kernel_height, kernel_width = w.shape
+    return np.ascontiguousarray(w.transpose(0, 2, 3, 1)).reshape(filters, kernel_height * kernel_width * channels)
 
 
 def weights_from_matrix(matrix, w_shape):
@@ -106,11 +106,3 @@ def im2col_chunks(x, kernel_height, kernel_width, stride, pad, dtype=None):
         padded = padded_buffer[:, :size]
         padded[:, :, pad:pad + height, pad:pad + width] = x[chunk].transpose(1, 0, 2, 3)
         yield chunk, im2col(padded, kernel_height, kernel_width, stride, out=cols_buffer[:rows * size * positions])
-
-
-def integer_argument(value, name, layer, minimum):
-    """``value`` as an int of at least ``minimum``; a one-sentence ValueError naming ``layer`` otherwise."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < minimum:
-        kind = {0: "a non-negative integer", 1: "a positive integer"}.get(minimum, f"an integer >= {minimum}")
-        raise ValueError(f"{layer}: {name} must be {kind}, got {value!r}.")
-    return int(value)

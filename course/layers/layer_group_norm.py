@@ -11,7 +11,7 @@ channel (GroupNorm).
 import numpy as np
 
 from .normalization import standardize, standardize_backward
-from .validation import as_array
+from .validation import as_array, epsilon
 
 
 def _check_scale_and_shift(gamma, beta, size, what, layer):
@@ -41,6 +41,7 @@ def layernorm_forward(x, gamma, beta, eps=1e-5):
     layer = "layernorm_forward"
     x = as_array(x, "x", layer, min_ndim=1)
     gamma, beta = _check_scale_and_shift(gamma, beta, x.shape[-1], "feature (the last axis of x)", layer)
+    eps = epsilon(eps, layer)
     x_hat, inv_std = standardize(x, axis=-1, eps=eps)
     return gamma * x_hat + beta, (x_hat, inv_std, gamma)
 
@@ -50,11 +51,17 @@ def layernorm_backward(dout, cache):
     gradients sum over every axis but the last."""
     x_hat, inv_std, gamma = cache
     dout = _check_dout(dout, x_hat.shape, "layernorm_backward")
-    features = x_hat.shape[-1]
-    dgamma = np.sum((dout * x_hat).reshape(-1, features), axis=0)
-    dbeta = np.sum(dout.reshape(-1, features), axis=0)
+    all_but_last = tuple(range(x_hat.ndim - 1))
+    dgamma = np.sum(dout * x_hat, axis=all_but_last)
+    dbeta = np.sum(dout, axis=all_but_last)
     dx = standardize_backward(dout * gamma, x_hat, inv_std, axis=-1)
     return dx, dgamma, dbeta
+
+
+def _grouped(x, groups):
+    """(N, C, ...) -> (N, groups, values per group); sizes spelled out, so that N = 0 works too."""
+    n, channels = x.shape[:2]
+    return x.reshape(n, groups, channels // groups * int(np.prod(x.shape[2:])))
 
 
 def groupnorm_forward(x, gamma, beta, groups, eps=1e-5):
@@ -71,7 +78,8 @@ def groupnorm_forward(x, gamma, beta, groups, eps=1e-5):
             f"{layer}: groups must be a positive integer that divides the {channels} channels of x, got {groups!r}."
         )
     gamma, beta = _check_scale_and_shift(gamma, beta, channels, "channel", layer)
-    x_hat_groups, inv_std = standardize(x.reshape(n, groups, -1), axis=-1, eps=eps)
+    eps = epsilon(eps, layer)
+    x_hat_groups, inv_std = standardize(_grouped(x, groups), axis=-1, eps=eps)
     x_hat = x_hat_groups.reshape(x.shape)
     per_channel = (1, channels) + (1,) * (x.ndim - 2)
     out = gamma.reshape(per_channel) * x_hat + beta.reshape(per_channel)
@@ -83,10 +91,10 @@ def groupnorm_backward(dout, cache):
     every axis but the channel axis."""
     x_hat, inv_std, gamma, groups = cache
     dout = _check_dout(dout, x_hat.shape, "groupnorm_backward")
-    n, channels = x_hat.shape[:2]
+    channels = x_hat.shape[1]
     all_but_channels = (0,) + tuple(range(2, x_hat.ndim))
     dgamma = np.sum(dout * x_hat, axis=all_but_channels)
     dbeta = np.sum(dout, axis=all_but_channels)
     dx_hat = dout * gamma.reshape((1, channels) + (1,) * (x_hat.ndim - 2))
-    dx = standardize_backward(dx_hat.reshape(n, groups, -1), x_hat.reshape(n, groups, -1), inv_std, axis=-1)
+    dx = standardize_backward(_grouped(dx_hat, groups), _grouped(x_hat, groups), inv_std, axis=-1)
     return dx.reshape(x_hat.shape), dgamma, dbeta

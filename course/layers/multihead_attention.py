@@ -18,18 +18,22 @@ torch returns NaN.
 import numpy as np
 
 from .attention import scaled_dot_product_attention, scaled_dot_product_attention_backward
-from .validation import as_array
+from .validation import as_array, integer_argument
 
 PARAMETER_NAMES = ("Wq", "Wk", "Wv", "bq", "bk", "bv", "Wo", "bo")
 
 
 def _check_params(params, query, key, value, num_heads, layer):
+    if not isinstance(params, dict):
+        raise ValueError(f"{layer}: params must be a dict with the keys {', '.join(PARAMETER_NAMES)}, "
+                         f"got {type(params).__name__}.")
     missing = [name for name in PARAMETER_NAMES if name not in params]
     if missing:
         raise ValueError(f"{layer}: params lacks {', '.join(missing)}; it needs {', '.join(PARAMETER_NAMES)}.")
     arrays = {name: as_array(params[name], name, layer, ndim=2 if name[0] == "W" else 1) for name in PARAMETER_NAMES}
     embed = arrays["Wq"].shape[1]
-    if int(num_heads) != num_heads or num_heads < 1 or embed % num_heads:
+    num_heads = integer_argument(num_heads, "num_heads", layer, minimum=1, integral_floats=True)
+    if embed % num_heads:
         raise ValueError(
             f"{layer}: num_heads must be a positive integer dividing the embedding size {embed}, got {num_heads}."
         )

@@ -15,11 +15,12 @@ def standardize(x, axis, eps):
 
     ``inv_std = 1 / sqrt(var + eps)`` keeps the reduced axis (size 1) so it broadcasts against x.
     The variance divides by the number of values (biased), as every torch normalization layer does
-    when it normalizes.
+    when it normalizes. Empty inputs give empty results (an empty batch, as in torch).
     """
-    mean = x.mean(axis=axis, keepdims=True)
+    count = max(x.shape[axis], 1)  # an empty axis: sums of nothing are 0, and no 0 / 0
+    mean = x.sum(axis=axis, keepdims=True) / count
     centered = x - mean
-    variance = np.mean(centered * centered, axis=axis, keepdims=True)
+    variance = np.sum(centered * centered, axis=axis, keepdims=True) / count
     inv_std = 1.0 / np.sqrt(variance + eps)
     return centered * inv_std, inv_std
 
@@ -32,7 +33,7 @@ def standardize_backward(dx_hat, x_hat, inv_std, axis):
     The two sums are the paths through the mean and through the variance: every value of x moved
     the mean and the variance that all the others were normalized with.
     """
-    count = x_hat.size // inv_std.size
+    count = max(x_hat.shape[axis], 1)
     sum_dx_hat = dx_hat.sum(axis=axis, keepdims=True)
     sum_dx_hat_x_hat = np.sum(dx_hat * x_hat, axis=axis, keepdims=True)
     return inv_std / count * (count * dx_hat - sum_dx_hat - x_hat * sum_dx_hat_x_hat)

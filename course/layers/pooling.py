@@ -13,8 +13,8 @@ every window at once, and windows that overlap (stride < kernel) simply add up.
 import numpy as np
 
 from ..arithmetic import pool_output_size
-from .im2col import integer_argument, offset_slices
-from .validation import as_array
+from .im2col import offset_slices
+from .validation import as_array, integer_argument
 
 
 def _checked_pool_inputs(x, kernel, stride, layer):

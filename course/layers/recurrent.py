@@ -53,7 +53,7 @@ def rnn_step_forward(x, h_prev, Wx, Wh, b):
     b = as_array(b, "b", layer, ndim=1)
     check_recurrent_shapes(layer, x, h_prev, Wx, Wh, {"b": b}, gates=1)
     h = np.tanh(x @ Wx + h_prev @ Wh + b)
-    return h, (x, h_prev, Wx, Wh, h)
+    return h, (x, h_prev, Wx, Wh, h.copy())  # a copy: changing the returned h leaves the cache intact
 
 
 def rnn_step_backward(dh, cache):

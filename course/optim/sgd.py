@@ -11,10 +11,14 @@ torch twin: ``torch.optim.SGD``. With ``g`` the gradient, per step:
 The lecture notes write momentum as ``v = beta v + eta g; w = w - v`` (learning rate inside the
 velocity). That is torch's trajectory multiplied out only while ``lr`` stays constant: with a
 schedule they differ, because torch keeps ``lr`` outside the buffer (``v = lr * buf``).
-The notes' Nesterov takes the gradient at the look-ahead point ``w + beta v``; torch's form
+Nesterov takes the gradient at the look-ahead point: under that convention (``w = w - v``) it is
+``w - beta v``, in torch's variables ``p - lr * momentum * buf`` (``w + beta v`` belongs to the
+other convention, ``v = beta v - eta g; w = w + v``). Torch's form
 ``g + momentum * buf`` is the same method written for the look-ahead parameters, so it needs
 no second gradient evaluation.
 """
+import numpy as np
+
 from .base import Optimizer, check_hyperparameter
 
 
@@ -35,7 +39,7 @@ class SGD(Optimizer):
             grad = grad + self.weight_decay * param
         if self.momentum:
             if "momentum_buffer" not in state:
-                state["momentum_buffer"] = grad.copy()
+                state["momentum_buffer"] = np.array(grad, dtype=float)  # an array even for a 0-d parameter
             else:
                 buffer = state["momentum_buffer"]
                 buffer *= self.momentum

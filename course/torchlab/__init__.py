@@ -11,8 +11,13 @@
 - ``cifar``, ``mnist``, ``digits``: readers of the official formats, ``download``: verified
   downloads; ``splits``: ``split_indices``
 
-torch is imported here and only here: the NumPy parts of ``course`` never need it.
+torch is imported here and only here: the NumPy parts of ``course`` never need it, and without
+torch importing this package says in one sentence how to install it.
 """
+from ..optional_torch import require_torch
+
+require_torch("course.torchlab")
+
 from .augment import random_crop_flip
 from .cifar import load_cifar10
 from .device import pick_device, smoke

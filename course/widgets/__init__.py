@@ -12,5 +12,6 @@ from .gradient_flow import GradientFlow, GradientFlowExplorer
 from .latent_explorer import LatentExplorer, LatentSpace
 from .normalization_explorer import DeepStackActivations, NormalizationExplorer
 from .optimizer_race import OptimizerRace, OptimizerRaceExplorer
+from .quiz import MultipleChoice, NumericAnswer, Option, Quiz
 from .temperature_sampler import TemperatureSampler, TemperatureSampling
 from .two_layer_explorer import TwoLayerNetExplorer, TwoLayerNetTrainer

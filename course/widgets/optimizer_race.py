@@ -1,7 +1,8 @@
-"""An optimizer race on a 2-D loss surface: SGD, momentum, RMSprop and Adam (``course.optim``)
-start from the same point; their paths are drawn over the contour lines, and their losses per step.
+"""An optimizer race on a 2-D loss surface: SGD, momentum, RMSprop and Adam start from the same
+point; their paths are drawn over the contour lines, and their losses per step.
 
-    OptimizerRaceExplorer()          # shows it in a notebook
+    OptimizerRaceExplorer()                                             # course.optim's optimizers
+    OptimizerRaceExplorer(optimizers={"SGD": SGD, "RMSprop": RMSprop, "Adam": Adam})   # your own
 
 ``OptimizerRace`` holds the state and runs the optimizers (plain Python, tested headless);
 ``OptimizerRaceExplorer`` only wires controls to it and redraws.
@@ -46,24 +47,49 @@ SURFACES = {
                              window=((-2.0, 2.0), (-1.0, 3.0)), minimum=(1.0, 1.0), default_lr=0.01),
 }
 
-OPTIMIZERS = {  # name -> (class, extra settings); all share the race's learning rate
-    "SGD": (SGD, {}),
-    "momentum 0.9": (SGD, {"momentum": 0.9}),
-    "RMSprop": (RMSprop, {}),
-    "Adam": (Adam, {}),
+OPTIMIZERS = {  # racer -> (the optimizer class it runs, extra settings); all share the race's learning rate
+    "SGD": ("SGD", {}),
+    "momentum 0.9": ("SGD", {"momentum": 0.9}),
+    "RMSprop": ("RMSprop", {}),
+    "Adam": ("Adam", {}),
 }
+# The classes a race uses unless given others. Only module-level data names them: under lab 03's policy
+# "reference" the grading kernel stubs course.optim's SGD, RMSprop and Adam, and with them any function
+# or class whose code names them, so the race below must reach them only through this dict.
+COURSE_OPTIMIZERS = {"SGD": SGD, "RMSprop": RMSprop, "Adam": Adam}
 COLORS = {"SGD": "tab:blue", "momentum 0.9": "tab:orange", "RMSprop": "tab:green", "Adam": "tab:red"}
+
+
+def _optimizer_classes(optimizers):
+    """The race's classes by name: ``COURSE_OPTIMIZERS`` unless ``optimizers`` gives others."""
+    if optimizers is None:
+        return dict(COURSE_OPTIMIZERS)
+    if not isinstance(optimizers, dict):
+        raise TypeError("OptimizerRace: optimizers must be a dict of classes such as "
+                        f"{{'SGD': SGD, 'RMSprop': RMSprop, 'Adam': Adam}}, not {type(optimizers).__name__}.")
+    missing = [name for name in COURSE_OPTIMIZERS if name not in optimizers]
+    if missing:
+        raise ValueError(f"OptimizerRace: optimizers has no {', '.join(map(repr, missing))}; the race needs a class "
+                         f"for each of {', '.join(map(repr, COURSE_OPTIMIZERS))}.")
+    not_classes = [name for name in COURSE_OPTIMIZERS if not callable(optimizers[name])]
+    if not_classes:
+        raise TypeError(f"OptimizerRace: optimizers[{not_classes[0]!r}] should be an optimizer class, "
+                        f"not {type(optimizers[not_classes[0]]).__name__}.")
+    return {name: optimizers[name] for name in COURSE_OPTIMIZERS}
 
 
 class OptimizerRace:
     """Runs every optimizer of ``OPTIMIZERS`` for ``steps`` steps on ``surface`` from its start point.
 
+    ``optimizers`` maps "SGD", "RMSprop" and "Adam" to the classes to race (same interface as
+    ``course.optim``'s, which are the default): a lab passes the student's own classes.
     After ``run()``: ``paths[name]`` is an array (steps + 1, 2) of points (fewer rows if the run
     diverged), ``losses[name]`` the loss at each of them, ``diverged[name]`` a bool.
     Changing ``surface``, ``lr`` or ``steps`` runs the race again.
     """
 
-    def __init__(self, surface="elongated bowl", lr=None, steps=100):
+    def __init__(self, surface="elongated bowl", lr=None, steps=100, optimizers=None):
+        self.optimizers = _optimizer_classes(optimizers)
         self._surface = self._known(surface)
         self._lr = float(lr) if lr is not None else SURFACES[surface].default_lr
         self._steps = int(steps)
@@ -105,9 +131,9 @@ class OptimizerRace:
     def run(self):
         surface = self.surface
         self.paths, self.losses, self.diverged = {}, {}, {}
-        for name, (optimizer_class, settings) in OPTIMIZERS.items():
+        for name, (class_name, settings) in OPTIMIZERS.items():
             point = np.array(surface.start, dtype=np.float64)
-            optimizer = optimizer_class([point], lr=self._lr, **settings)
+            optimizer = self.optimizers[class_name]([point], lr=self._lr, **settings)
             path, losses, diverged = [point.copy()], [float(surface.loss(*point))], False
             with np.errstate(all="ignore"):  # a diverging run is shown, not warned about
                 for _ in range(self._steps):
@@ -129,8 +155,8 @@ class OptimizerRace:
 class OptimizerRaceExplorer:
     """The widget: surface, learning rate and steps on top; paths and loss curves below."""
 
-    def __init__(self, surface="elongated bowl", lr=None, steps=100):
-        self.race = OptimizerRace(surface, lr, steps)
+    def __init__(self, surface="elongated bowl", lr=None, steps=100, optimizers=None):
+        self.race = OptimizerRace(surface, lr, steps, optimizers)
         style = {"description_width": "110px"}
         self.surface = widgets.ToggleButtons(options=list(SURFACES), value=surface, description="surface",
                                              style=style)

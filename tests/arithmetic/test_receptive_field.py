@@ -1,3 +1,5 @@
+import re
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -50,3 +52,20 @@ def test_receptive_field_rejects_bad_layers_in_one_sentence():
         receptive_field([(3, 1), 3])
     with pytest.raises(ValueError, match="layer 0 has stride 0; it must be a positive integer"):
         receptive_field([(3, 0)])
+
+
+@pytest.mark.parametrize("layers", [3, None, "3x3", 2.5])
+def test_receptive_field_asks_for_a_list_of_layers_in_one_sentence(layers):
+    with pytest.raises(ValueError, match=r"^receptive_field: layers must be a list of \(kernel, stride\) or "
+                                         r"\(kernel, stride, dilation\) tuples, one per layer, such as \[\(3, 1\), \(2, 2\)\]; got "):
+        receptive_field(layers)
+
+
+@pytest.mark.parametrize("layer", [(3, 1), [3, 2, 2]])
+def test_receptive_field_recognizes_one_layer_passed_on_its_own(layer):
+    with pytest.raises(ValueError, match=re.escape(f"looks like one layer, so pass [{tuple(layer)!r}].")):
+        receptive_field(layer)
+
+
+def test_receptive_field_accepts_any_iterable_of_layers():
+    assert receptive_field(iter([(3, 1), (3, 1)])) == receptive_field(((3, 1), (3, 1))) == [3, 5]

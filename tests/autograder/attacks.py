@@ -452,19 +452,19 @@ def network_code(port, abstract):
 def main_batch(port, abstract):
     """student -> (notebook, expected score)"""
     return {
-        "correct": (_solved(), 15),
-        "wrong_backward": (wrong(), 9),
+        "correct": (_solved(), 16),
+        "wrong_backward": (wrong(), 10),
         "disable_machinery_blank": (with_cell_after(blank(), "imports", DISABLE_MACHINERY), 0),
-        "disable_machinery_wrong": (with_cell_after(wrong(), "imports", DISABLE_MACHINERY), 9),
-        "profiler_off_reference": (wrong(affine_backward=PROFILER_OFF_REFERENCE), 9),
+        "disable_machinery_wrong": (with_cell_after(wrong(), "imports", DISABLE_MACHINERY), 10),
+        "profiler_off_reference": (wrong(affine_backward=PROFILER_OFF_REFERENCE), 10),
         "read_solutions": (blank(affine_forward=READ_SOLUTIONS), 0),
         "orphan_gradebook_writer": (with_cell_after(blank(), "imports", _mark(ORPHAN_GRADEBOOK_WRITER)), 0),
         "busy_sessions": (with_cell_after(blank(), "imports", _mark(BUSY_SESSIONS)), 0),
-        "stack_leak": (wrong(affine_backward=STACK_LEAK), 9),
+        "stack_leak": (wrong(affine_backward=STACK_LEAK), 10),
         "forged_results": (blank(affine_forward=FORGE_FORWARD, affine_backward=FORGE_BACKWARD, relu=FORGE_RELU,
                                  sigmoid=FORGE_SIGMOID, softmax_cross_entropy=FORGE_SOFTMAX,
                                  two_layer_net=FORGE_TWO_LAYER), 0),
-        "in_place_forgery": (wrong(affine_backward=IN_PLACE_FORGERY), 9),
+        "in_place_forgery": (wrong(affine_backward=IN_PLACE_FORGERY), 10),
         "wire_garbage": (with_cell_after(blank(), "imports", WIRE_GARBAGE), 0),
         "network": (blank(affine_forward=network_code(port, abstract)), 0),
         "neighbours": (with_cell_after(blank(), "imports", NEIGHBOURS), 0),
@@ -477,13 +477,13 @@ def ordered_batch():
         "a_plants_files": (with_cell_after(blank(), "imports", _mark(PLANT)), 0),
         "b_reads_planted_files": (blank(affine_forward=READ_PLANTED), 0),
         "c_dev_memory_hog": (with_cell_after(blank(), "imports", _mark(DEV_MEMORY_HOG)), 0),
-        "d_correct": (_solved(), 15),
+        "d_correct": (_solved(), 16),
     }
 
 
 def reader_choking_batch():
     return {
-        "correct": (_solved(), 15),
+        "correct": (_solved(), 16),
         "deep_json_frame": (with_cell_after(blank(), "imports", DEEP_JSON), 0),
         "huge_integer_frame": (with_cell_after(blank(), "imports", HUGE_INTEGER), 0),
     }

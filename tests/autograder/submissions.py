@@ -108,26 +108,26 @@ def affine_backward(dout, cache):
 
 # student -> (notebook or raw text, expected score, a phrase the feedback must contain)
 BATCH = {
-    "correct": (lambda: _solved(), 15, None),
-    "wrong_backward": (lambda: _solved(affine_backward=WRONG_AFFINE_BACKWARD), 9, "averages dout over the batch"),
+    "correct": (lambda: _solved(), 16, None),
+    "wrong_backward": (lambda: _solved(affine_backward=WRONG_AFFINE_BACKWARD), 10, "averages dout over the batch"),
     "untouched": (lambda: STUDENT, 0, "not implemented yet"),
-    "infinite_loop": (lambda: _solved(relu="while True:\n    pass\n" + _answer("relu")), 10, "ran longer than the limit"),
+    "infinite_loop": (lambda: _solved(relu="while True:\n    pass\n" + _answer("relu")), 11, "ran longer than the limit"),
     "memory_bomb": (lambda: _solved(relu="import numpy as np\nhog = [np.ones(10**8) for _ in range(100)]"), 5,
                     "memory limit"),
     "sys_exit": (lambda: _solved(sigmoid="import sys\nsys.exit()\n" + _answer("sigmoid")), 13, "SystemExit"),
     "os_exit": (lambda: _solved(relu="import os\nos._exit(1)"), 5, "kernel stopped"),
-    "deleted_test": (deleted_test_cell, 15, "was missing; it was put back"),
-    "duplicated": (duplicated_cells, 15, "appeared 2 times"),
-    "markdown_test": (test_cell_as_markdown, 15, "changed from code to markdown"),
-    "reordered": (reordered, 15, "out of order"),
-    "warnings": (lambda: _solved(affine_forward=WARNINGS), 15, None),
+    "deleted_test": (deleted_test_cell, 16, "was missing; it was put back"),
+    "duplicated": (duplicated_cells, 16, "appeared 2 times"),
+    "markdown_test": (test_cell_as_markdown, 16, "changed from code to markdown"),
+    "reordered": (reordered, 16, "out of order"),
+    "warnings": (lambda: _solved(affine_forward=WARNINGS), 16, None),
     "invalid_json": (lambda: '{"cells": [ this is not json', 0, "not valid JSON"),
     "network": (lambda: _solved(relu='import urllib.request\nurllib.request.urlopen("http://example.com", timeout=5)\n'
-                               + _answer("relu")), 10, "network access is disabled"),
-    "policy_torch": (lambda: _solved(affine_backward=USES_TORCH), 9, "torch is not available while grading"),
-    "policy_reference": (lambda: _solved(affine_backward=USES_REFERENCE), 9, "is not available while grading"),
+                               + _answer("relu")), 11, "network access is disabled"),
+    "policy_torch": (lambda: _solved(affine_backward=USES_TORCH), 10, "torch is not available while grading"),
+    "policy_reference": (lambda: _solved(affine_backward=USES_REFERENCE), 10, "is not available while grading"),
     **{
-        f"tamper_{name}": (lambda code=code: _solved(affine_backward=WRONG_AFFINE_BACKWARD + "\n" + code), 9,
+        f"tamper_{name}": (lambda code=code: _solved(affine_backward=WRONG_AFFINE_BACKWARD + "\n" + code), 10,
                            "averages dout over the batch")
         for name, code in TAMPERING.items()
     },

@@ -121,7 +121,7 @@ def test_no_hidden_test_code_and_no_solution_in_feedback_or_outputs(graded, stud
 
 def test_forged_results_fail_every_exercise(graded):
     report = json.loads((graded["course"] / "autograded" / "forged_results" / ASSIGNMENT / "grading_report.json").read_text())
-    assert [v["status"] for v in report["verdicts"]] == ["failed"] * 6
+    assert [v["status"] for v in report["verdicts"]] == ["failed"] * 7  # every test of lab 01
 
 
 def test_solutions_are_not_found_on_disk(graded):
@@ -158,7 +158,7 @@ def test_nothing_started_by_grading_is_left_running(graded):
 
 def test_neighbours_do_not_disturb_other_students(graded):
     outcomes = graded["outcomes"]
-    assert outcomes["correct"].score == 15 and outcomes["wrong_backward"].score == 9
+    assert outcomes["correct"].score == 16 and outcomes["wrong_backward"].score == 10
     assert "disabled" not in outcomes["correct"].notes
 
 

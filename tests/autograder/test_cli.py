@@ -52,8 +52,9 @@ def test_the_whole_path_on_the_command_line(tmp_path):
     lines = graded.stdout.splitlines()
     assert lines[0].startswith(f"Grading {ASSIGNMENT} with 300 s per cell")
     table = {line.split()[0]: line for line in lines[2:-1]}
-    assert "15 / 15" in table["alice"] and "9 / 15" in table["bob"] and "15 / 15" in table["carol"]
-    assert lines[-1] == "3 submissions, 2 with full marks, mean score 13.0"
+    assert "16 / 20" in table["alice"] and "10 / 20" in table["bob"] and "16 / 20" in table["carol"]
+    assert lines[-2].startswith("Written answers (4 of the points) are graded by hand")
+    assert lines[-1] == "3 submissions, 2 passing every test, 0 with full marks, mean score 14.0"
     assert "grading 01_backprop: 100%" in graded.stderr  # the progress bar
     assert "Traceback" not in graded.stderr and "WARNING" not in graded.stderr
     assert "Warning" not in graded.stderr and "warn" not in graded.stderr.lower()  # only the bar on stderr
@@ -65,7 +66,7 @@ def test_the_whole_path_on_the_command_line(tmp_path):
     exported = course_grade("export", ASSIGNMENT, "--course", str(course), "--output", str(tmp_path / "g.csv"))
     assert "Wrote 3 student(s)" in exported.stdout
     rows = {row["student"]: row for row in csv.DictReader((tmp_path / "g.csv").open())}
-    assert float(rows["bob"]["score"]) == 9 and float(rows["bob"]["test_affine_backward"]) == 0
+    assert float(rows["bob"]["score"]) == 10 and float(rows["bob"]["test_affine_backward"]) == 0
 
 
 def test_unknown_assignment_is_one_clear_sentence(tmp_path):
@@ -90,7 +91,7 @@ def test_without_bubblewrap_grading_is_refused_unless_asked_and_then_marked_unpr
     except SandboxUnavailable as error:
         assert "install it (`apt-get install bubblewrap`) or pass --no-sandbox" in str(error)
     outcomes = autograde(course, ASSIGNMENT, workers=2, progress=False, sandboxed=False)
-    assert {o.student: o.score for o in outcomes} == {"correct": 15, "wrong_backward": 9}
+    assert {o.student: o.score for o in outcomes} == {"correct": 16, "wrong_backward": 10}
     assert "not protected" in summary_table(outcomes).splitlines()[-2]
 
 
@@ -112,6 +113,6 @@ def test_export_and_feedback_read_the_gradebook_the_one_record(tmp_path):
         gradebook.db.commit()
     path, _ = export_grades(course, ASSIGNMENT, tmp_path / "grades.csv")
     row = next(csv.DictReader(path.open()))
-    assert float(row["score"]) == 10.5 and float(row["test_affine_backward"]) == 1.5
+    assert float(row["score"]) == 11.5 and float(row["test_affine_backward"]) == 1.5
     write_feedback(course, ASSIGNMENT)
-    assert "10.5 / 15" in (course / "feedback" / "wrong_backward" / ASSIGNMENT / "feedback.html").read_text()
+    assert "11.5 / 20" in (course / "feedback" / "wrong_backward" / ASSIGNMENT / "feedback.html").read_text()

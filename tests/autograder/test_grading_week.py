@@ -75,37 +75,37 @@ def test_a_grading_week(tmp_path):
     first = course_grade("autograde", ASSIGNMENT, *common, "--workers", "2")
     assert first.returncode == 0, first.stderr[-2000:]
     scores = table(first.stdout)
-    assert [scores[s].split()[1:4] for s in sorted(scores)] == [["15", "/", "15"], ["9", "/", "15"],
-                                                                ["9", "/", "15"], ["15", "/", "15"]]
+    assert [scores[s].split()[1:4] for s in sorted(scores)] == [["16", "/", "20"], ["10", "/", "20"],
+                                                                ["10", "/", "20"], ["16", "/", "20"]]
 
     raise_points(solutions / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", "test_affine_backward", 5)
     second = course_grade("autograde", ASSIGNMENT, *common, "--workers", "2")
     assert second.returncode == 0, second.stderr[-2000:]
     assert f"solutions/{ASSIGNMENT}/{ASSIGNMENT}.ipynb changed since the gradebook last saw it" in second.stdout
     scores = table(second.stdout)
-    assert [scores[s].split()[1:4] for s in sorted(scores)] == [["17", "/", "17"], ["9", "/", "17"],
-                                                                ["9", "/", "17"], ["17", "/", "17"]]
+    assert [scores[s].split()[1:4] for s in sorted(scores)] == [["18", "/", "22"], ["10", "/", "22"],
+                                                                ["10", "/", "22"], ["18", "/", "22"]]
     assert all("(graded again: the lab changed)" in line for line in scores.values())
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as book:
-        assert book.find_assignment(ASSIGNMENT).max_score == 17
+        assert book.find_assignment(ASSIGNMENT).max_score == 22
 
     again = course_grade("collect", str(canvas_download(tmp_path / "canvas2", resubmission=True)), ASSIGNMENT,
                          *common, *roster)
     assert "(late, resubmission 2, replaces the one collected before)" in again.stdout
     third = course_grade("autograde", ASSIGNMENT, *common, "--workers", "2")
     scores = table(third.stdout)
-    assert "17 / 17" in scores["s002"] and "(graded again: the submission changed)" in scores["s002"]
+    assert "18 / 22" in scores["s002"] and "(graded again: the submission changed)" in scores["s002"]
     assert all("(graded before)" in scores[s] for s in ("s001", "s003", "s004"))
     history = gradebook.history(course, ASSIGNMENT, "s002")
     assert [(h["student"], h["score"], h["max_score"], h["replaced_because"]) for h in history] == [
-        ("s002", 9, 15, "the lab changed"), ("s002", 9, 17, "the submission changed")]
+        ("s002", 10, 20, "the lab changed"), ("s002", 10, 22, "the submission changed")]
     assert all(h["graded_at"] for h in history)
 
     exported = course_grade("export", ASSIGNMENT, *common, "--output", str(tmp_path / "grades.csv"))
     assert "Wrote 4 student(s)" in exported.stdout
     rows = {row["student"]: row for row in csv.DictReader((tmp_path / "grades.csv").open())}
-    assert {s: float(r["score"]) for s, r in rows.items()} == {"s001": 17, "s002": 17, "s003": 9, "s004": 17}
-    assert float(rows["s003"]["test_affine_backward"]) == 0 and float(rows["s003"]["max_score"]) == 17
+    assert {s: float(r["score"]) for s, r in rows.items()} == {"s001": 18, "s002": 18, "s003": 10, "s004": 18}
+    assert float(rows["s003"]["test_affine_backward"]) == 0 and float(rows["s003"]["max_score"]) == 22
     assert "test_affine_backward lost 5 point(s)" in rows["s003"]["notes"] and rows["s001"]["notes"] == ""
     report = json.loads(gradebook.report_path(course, ASSIGNMENT, "s002").read_text())
     assert report["submission_sha256"] == gradebook.submission_hash(

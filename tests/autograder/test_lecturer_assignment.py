@@ -7,7 +7,8 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from nbgrader.api import Gradebook
 
-from autograder.autograde import autograde
+from autograder.autograde import autograde, summary_table
+from autograder.feedback import write_feedback
 from autograder.course_directory import prepare_course_directory, run_nbgrader
 from autograder.sandbox import Limits
 
@@ -83,16 +84,35 @@ def both(tmp_path_factory):
                                                 limits=Limits(cell_timeout=30, notebook_timeout=120))}
     theirs = _course(tmp_path_factory.mktemp("theirs"))
     run_nbgrader(theirs, "autograde", ASSIGNMENT, "--force", "--log-level=WARN")
-    return outcomes, _gradebook_scores(ours), _gradebook_scores(theirs)
+    return outcomes, _gradebook_scores(ours), _gradebook_scores(theirs), ours
 
 
 def test_scores_are_those_nbgrader_gives(both):
-    _, ours, theirs = both
+    _, ours, theirs, _ = both
     assert ours == theirs
     assert ours["right"]["test_mean"] == 2 and ours["right"]["test_spread"] == 3
     assert ours["half"]["test_spread"] == 0 and ours["right"]["explain"] == 0  # manual: not graded yet
 
 
 def test_assert_tests_are_reported_as_run_inside_the_kernel(both):
-    outcomes, _, _ = both
+    outcomes, _, _, _ = both
     assert "run inside the notebook's kernel" in outcomes["right"].notes
+
+
+def test_written_answers_count_in_the_maximum_and_wait_for_the_lecturer(both):
+    outcomes, _, _, course = both
+    right = outcomes["right"]
+    assert (right.score, right.max_score, right.manual_points, right.tests_passed) == (5, 9, 4, True)
+    table = summary_table(list(outcomes.values()))
+    assert "5 / 9" in table and "Written answers (4 of the points) are graded by hand" in table
+    page = next(p for p in write_feedback(course, ASSIGNMENT, ["right"])).read_text()
+    assert "explain" in page and "your lecturer grades it by hand" in page
+    assert "Score: <b>5 / 9</b> (4 of them for written answers not graded yet)" in page
+
+
+def test_the_feedback_page_needs_no_emoji_font_and_shows_the_student_id(both):
+    _, _, _, course = both
+    page = next(p for p in write_feedback(course, ASSIGNMENT, ["half"])).read_text()
+    assert "Student id: <b>half</b>" in page and "<svg" in page
+    # Latin text, punctuation and dashes only: nothing a plain font (DejaVu, Liberation) lacks.
+    assert all(ord(character) < 0x2100 for character in page), sorted({c for c in page if ord(c) >= 0x2100})

@@ -41,7 +41,7 @@ def graded(tmp_path_factory):
 
 def test_correct_submission_gets_full_marks(graded):
     max_score, scores, _ = graded
-    assert max_score == 15 and scores["ada"] == 15
+    assert max_score == 20 and scores["ada"] == 16  # 4 of the 20 points are written answers
 
 
 def test_untouched_student_notebook_gets_zero(graded):
@@ -50,6 +50,6 @@ def test_untouched_student_notebook_gets_zero(graded):
 
 def test_wrong_backward_pass_gets_partial_marks(graded):
     _, scores, per_test = graded
-    assert scores["cy"] == 9
+    assert scores["cy"] == 10
     assert per_test["cy"]["test_affine_backward"] == 0 and per_test["cy"]["test_two_layer_net"] == 0
     assert per_test["cy"]["test_affine_forward"] == 2 and per_test["cy"]["test_softmax_cross_entropy"] == 3

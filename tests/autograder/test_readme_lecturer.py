@@ -1,5 +1,5 @@
 """The README's grading commands, run exactly as written (from a folder that has the repository's
-``.venv``, as a fresh clone has after ``make test`` or ``make lab``) on a Moodle download of three
+``.venv``, as a fresh clone has after ``make test`` or ``make lab``) on a Moodle download of two
 students and a roster: every command succeeds and its promised file is there."""
 import csv
 import os
@@ -38,3 +38,9 @@ def test_the_readme_grading_commands_work_as_written(tmp_path):
     assert float(rows["s001"]["score"]) > float(rows["s003"]["score"])
     for student in rows:
         assert (grading / "feedback" / student / "01_backprop" / "feedback.html").is_file()
+    assert "<img" in (grading / "report-01_backprop.html").read_text()
+    similarity = list(csv.DictReader((grading / "similarity-01_backprop.csv").open()))
+    assert [sorted((row["student_a"], row["student_b"])) for row in similarity] == [["s001", "s003"]]
+    canvas = list(csv.reader((grading / "grades-01_backprop-canvas.csv").open()))
+    assert canvas[0][:5] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
+    assert {row[0] for row in canvas[2:]} == {"Alice Smith", "Carol Diaz"}  # names from the roster

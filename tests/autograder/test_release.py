@@ -36,7 +36,12 @@ def test_student_notebook_hides_solutions_and_hidden_tests(source):
     assert "BEGIN SOLUTION" not in raw and "HIDDEN TESTS" not in raw
     notebook = read(student_version(source))
     answer_cells = [c for c in notebook.cells if nbgrader_meta(c).get("solution")]
-    assert answer_cells and all("raise NotImplementedError()" in c.source for c in answer_cells)
+    code = [c for c in answer_cells if c.cell_type == "code"]
+    assert code and all("raise NotImplementedError()" in c.source for c in code)
+    written = [c for c in answer_cells if c.cell_type == "markdown"]  # "explain in a sentence or two"
+    assert all(c.source.strip() == "YOUR ANSWER HERE" for c in written)
+    model_answers = [c.source for c in read(source).cells if c.cell_type == "markdown" and nbgrader_meta(c).get("solution")]
+    assert not [a for a in model_answers for c in notebook.cells if a.strip()[:60] in c.source]
     hidden_lines = [
         line.strip()
         for cell in read(source).cells if nbgrader_meta(cell).get("grade")

@@ -56,7 +56,7 @@ def test_killed_run_resumes_where_it_stopped(tmp_path):
     for path, modified in finished.items():  # graded once, not again
         assert path.stat().st_mtime_ns == modified
     rows = gradebook_rows(course)
-    assert rows == {student: (BATCH[student][1], 6) for student in STUDENTS}  # as an uninterrupted run
+    assert rows == {student: (BATCH[student][1], 10) for student in STUDENTS}  # as an uninterrupted run
 
 
 def test_grading_on_a_dask_cluster_writes_one_consistent_gradebook(tmp_path):
@@ -71,5 +71,5 @@ def test_grading_on_a_dask_cluster_writes_one_consistent_gradebook(tmp_path):
                                  limits=Limits(cell_timeout=30))
             assert len(client.scheduler_info()["workers"]) == 2
     assert {o.student: o.score for o in outcomes} == {s: BATCH[s][1] for s in students}
-    assert gradebook_rows(course) == {s: (BATCH[s][1], 6) for s in students}
+    assert gradebook_rows(course) == {s: (BATCH[s][1], 10) for s in students}
     assert wait_until_gone(("autograder.sandbox.zygote",)) == []

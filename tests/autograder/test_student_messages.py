@@ -12,6 +12,15 @@ from tests.autograder.submissions import ASSIGNMENT, STUDENT, _answer, _index, _
 
 BROKEN_SIGMOID = _answer("sigmoid").replace("def sigmoid_forward(x)", "def sigmoid_forward(x)\n", 1)
 RENAMED = _answer("sigmoid").replace("def sigmoid_forward(", "def my_sigmoid(", 1)
+NAIVE_SIGMOID = """
+def sigmoid_forward(x):
+    out = 1 / (1 + np.exp(-x))  # right values, but np.exp(1000) overflows on the way
+    return out, out
+
+
+def sigmoid_backward(dout, cache):
+    return dout * cache * (1 - cache)
+"""
 BLANK_SOFTMAX = STUDENT.cells[_index(STUDENT, "softmax_cross_entropy")].source  # as handed out
 
 
@@ -20,17 +29,18 @@ def pages(tmp_path_factory):
     course = ensure_assignment(tmp_path_factory.mktemp("course"), ASSIGNMENT)
     write_submission(course, "syntax", _solved(sigmoid=BROKEN_SIGMOID))
     write_submission(course, "renamed", _solved(sigmoid=RENAMED))
+    write_submission(course, "naive_sigmoid", _solved(sigmoid=NAIVE_SIGMOID))
     write_submission(course, "blank_softmax", _solved(softmax_cross_entropy=BLANK_SOFTMAX))
     outcomes = autograde(course, ASSIGNMENT, workers=2, limits=Limits(cell_timeout=30), progress=False)
     write_feedback(course, ASSIGNMENT)
     read = lambda s: html.unescape((course / "feedback" / s / ASSIGNMENT / "feedback.html").read_text())  # noqa: E731
-    return {o.student: o for o in outcomes}, {s: read(s) for s in ("syntax", "renamed", "blank_softmax")}
+    return {o.student: o for o in outcomes}, {s: read(s) for s in ("syntax", "renamed", "blank_softmax", "naive_sigmoid")}
 
 
 def test_a_syntax_error_names_the_exercise_the_line_and_that_the_cell_did_not_run(pages):
     outcomes, page = pages
     assert outcomes["syntax"].score == 13
-    assert ("Your answer to 'Exercise 4: sigmoid (2 points)' (cell 'sigmoid') has a SyntaxError on line 1 of the "
+    assert ("Your answer to 'Exercise 4: sigmoid (2 points, and 1 for stability)' (cell 'sigmoid') has a SyntaxError on line 1 of the "
             "cell (expected ':'), so none of that cell ran.") in page["syntax"]
     assert ".py, line" not in page["syntax"]
     assert "name 'sigmoid_forward' is not defined (the notebook must define it under the name the exercise gives)" \
@@ -48,6 +58,14 @@ def test_the_function_that_failed_is_named_not_the_one_that_called_it(pages):
     assert "softmax_cross_entropy is not implemented yet (it raised NotImplementedError; " \
            "two_layer_net_loss calls it)" in page
     assert "two_layer_net_loss is not implemented yet" not in page
+
+
+def test_an_overflow_that_only_warns_is_seen_in_the_students_kernel(pages):
+    outcomes, page = pages
+    assert "test_sigmoid_stable" in outcomes["naive_sigmoid"].notes
+    assert "sigmoid_stable: sigmoid_forward gives the right values, but on the way NumPy reports 'overflow " \
+           "encountered in exp' for inputs like -1000" in page["naive_sigmoid"]
+    assert outcomes["naive_sigmoid"].score == outcomes["naive_sigmoid"].max_score - outcomes["naive_sigmoid"].manual_points - 1
 
 
 def test_notes_are_cut_at_a_word_boundary():

@@ -3,7 +3,9 @@
 `make lab HEADLESS=1` (the README's command) serves lab 01 with the answers filled in; headless
 Chromium opens it in JupyterLab, runs every cell from the Run menu, moves the "hidden units"
 slider of the explorer widget and presses "Train 200 steps", and the widget must answer: a new
-picture after each, "200 steps" in its status line. A screenshot is kept in test-artifacts/.
+picture after each, "200 steps" in its status line. Then the lab's self-check quiz: one option
+picked, one wrong number typed, "Check answers" pressed, and the feedback and the score line must
+say so. Screenshots are kept in test-artifacts/.
 A sibling test runs `nbgrader validate` on the solution notebook.
 
 Needs the system Chromium (`apt-get install chromium`; .ci/run installs it) and Playwright (the
@@ -12,9 +14,6 @@ Needs the system Chromium (`apt-get install chromium`; .ci/run installs it) and 
 import json
 import os
 import re
-import shutil
-import signal
-import socket
 import subprocess
 import time
 import urllib.request
@@ -26,6 +25,10 @@ import pytest
 
 from autograder.course_directory import prepare_course_directory, run_nbgrader
 from autograder.fill_solutions import fill_solutions
+from course.quizzes import questions as quiz_questions
+from course.widgets import MultipleChoice, NumericAnswer
+from tests.browser.chromium import (chromium, find_chromium, free_port, stop_process_group, sync_playwright,
+                                   tail, wait_for_answer)
 from tests.notebook_tools import ROOT, read
 
 ASSIGNMENT = "01_backprop"
@@ -33,80 +36,21 @@ SOURCE = ROOT / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
 STUDENT = ROOT / "notebooks" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
 ARTIFACTS = ROOT / "test-artifacts"
 SCREENSHOT = ARTIFACTS / "jupyterlab-widget.png"
+QUIZ_SCREENSHOT = ARTIFACTS / "jupyterlab-quiz.png"
+QUIZ_CELL = f'from course.quizzes import quiz\n\nquiz("{ASSIGNMENT}")'  # the cell at the end of the lab
 TOKEN = "course-browser-test"
 
 # Generous, for a busy 2-core CI machine; a healthy run needs a fraction of each.
 SERVER_START_S = 120
-BROWSER_START_S = 30
 NOTEBOOK_OPEN_S = 90
 RUN_ALL_S = 180  # from "Run All Cells" until the widget is on the page
 WIDGET_ANSWER_S = 60  # from a slider move or a click until the widget has redrawn
 
-CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--disable-quic", "--disable-dev-shm-usage",
-    "--window-size=1400,1100",
-]
 # JupyterLab's own settings for the session: no news or update pop-ups over the screenshot.
 LAB_SETTINGS = {
     "@jupyterlab/apputils-extension/notification.jupyterlab-settings":
         {"fetchNews": "false", "checkForUpdates": False, "doNotDisturbMode": True},
 }
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def tail(path, lines=40):
-    try:
-        return "\n".join(Path(path).read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no log)"
-
-
-def stop_process_group(process, grace_s=20):
-    """SIGTERM the process's group, then SIGKILL whatever is left after ``grace_s``."""
-    if process is None:
-        return
-    for sig, wait_s in ((signal.SIGTERM, grace_s), (signal.SIGKILL, 10)):
-        try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:
-            pass
-        try:
-            process.wait(timeout=wait_s)
-            # The leader is gone; its group may still hold children (make -> jupyter).
-            try:
-                os.killpg(process.pid, 0)
-            except ProcessLookupError:
-                return
-        except subprocess.TimeoutExpired:
-            pass
-
-
-def find_chromium():
-    """$CHROMIUM if set, else the system Chromium."""
-    if os.environ.get("CHROMIUM"):
-        candidates = [os.environ["CHROMIUM"]]
-    else:
-        candidates = [shutil.which("chromium"), "/usr/bin/chromium", shutil.which("chromium-browser")]
-    for candidate in candidates:
-        if candidate and os.access(candidate, os.X_OK):
-            return candidate
-    pytest.fail(f"No Chromium found (looked for {', '.join(c for c in candidates if c) or 'chromium'}). "
-                "Install the system one, `apt-get install chromium` (.ci/run does), or set $CHROMIUM.")
-
-
-def sync_playwright():
-    try:
-        from playwright.sync_api import sync_playwright as start
-    except ImportError as error:
-        pytest.fail(f"Playwright is missing ({error}); it is in the dev extra: "
-                    "`.venv/bin/pip install -e '.[grading,dev]'` or `make setup`.")
-    return start()
 
 
 # -- JupyterLab, started with the README's command ----------------------------------------------
@@ -139,21 +83,6 @@ def jupyterlab(notebook_dir, work):
         stop_process_group(server)
 
 
-def wait_for_answer(url, process, limit_s, what, log_path):
-    """Poll ``url`` until it answers; fail with the log's end if ``process`` dies or time runs out."""
-    deadline = time.time() + limit_s
-    while True:
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            return
-        except OSError:
-            if process.poll() is not None:
-                pytest.fail(f"{what} exited with {process.returncode} before answering:\n{tail(log_path)}")
-            if time.time() > deadline:
-                pytest.fail(f"{what} did not answer at {url} within {limit_s} s:\n{tail(log_path)}")
-            time.sleep(0.25)
-
-
 def shut_down_kernels(base):
     """Kernels run in sessions of their own: ask the server to end them before it goes."""
     try:
@@ -165,42 +94,20 @@ def shut_down_kernels(base):
         pass
 
 
-# -- Chromium, a process group of our own, driven by Playwright over CDP ------------------------
-@contextmanager
-def chromium(work, executable):
-    """Headless ``executable`` (Chromium) with a fresh profile; yields a Playwright page."""
-    port = free_port()
-    log_path = work / "chromium.log"
-    with open(log_path, "wb") as log:
-        browser_process = subprocess.Popen(
-            [executable, *CHROMIUM_FLAGS, f"--user-data-dir={work / 'chromium-profile'}",
-             f"--remote-debugging-port={port}", "--remote-debugging-address=127.0.0.1", "about:blank"],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-    playwright = browser = None
-    try:
-        wait_for_answer(f"http://127.0.0.1:{port}/json/version", browser_process, BROWSER_START_S,
-                        f"Chromium ({executable})", log_path)
-        playwright = sync_playwright().start()
-        browser = playwright.chromium.connect_over_cdp(f"http://127.0.0.1:{port}", timeout=BROWSER_START_S * 1000)
-        context = browser.contexts[0] if browser.contexts else browser.new_context()
-        page = context.new_page()
-        page.set_viewport_size({"width": 1400, "height": 1100})
-        yield page
-    finally:
-        for stop in (browser and browser.close, playwright and playwright.stop):
-            try:
-                stop and stop()
-            except Exception:  # the browser may be gone already; it is killed next anyway
-                pass
-        stop_process_group(browser_process, grace_s=5)
-
-
 # -- the page -------------------------------------------------------------------------------------
 def error_outputs(page):
     """Text of the error outputs in the notebook, for failure messages."""
     outputs = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
     return [text[-1200:] for text in outputs.all_inner_texts()[-3:]]
+
+
+def _scrolled_to(locator):
+    """Scroll ``locator``'s first match into view; False while there is none yet."""
+    try:
+        locator.scroll_into_view_if_needed(timeout=2000)
+        return True
+    except Exception:  # Playwright's TimeoutError: the element is not there yet
+        return False
 
 
 def wait_for(page, condition, timeout_s, what):
@@ -233,7 +140,9 @@ def served_notebook(tmp_path):
     """Lab 01 as a student who did every exercise has it, in a folder of its own."""
     notebooks = tmp_path / "notebooks"
     (notebooks / ASSIGNMENT).mkdir(parents=True)
-    nbformat.write(fill_solutions(read(STUDENT), read(SOURCE)), notebooks / ASSIGNMENT / STUDENT.name)
+    notebook = fill_solutions(read(STUDENT), read(SOURCE))
+    assert any(cell.source == QUIZ_CELL for cell in notebook.cells), "lab 01 ends with its quiz cell"
+    nbformat.write(notebook, notebooks / ASSIGNMENT / STUDENT.name)
     return notebooks
 
 
@@ -260,7 +169,9 @@ def test_explorer_widget_answers_in_jupyterlab(served_notebook, tmp_path):
             slider = explorer.locator(".widget-hslider", has_text="hidden units")
             status = explorer.locator(".widget-html", has_text="training accuracy")
             image = explorer.locator("img.widget-image")
-            wait_for(page, lambda: image.is_visible() and image_source(image) and status.is_visible(), RUN_ALL_S,
+            # Run All leaves the notebook scrolled to its end; JupyterLab does not render cells far off screen.
+            wait_for(page, lambda: _scrolled_to(explorer) and image.is_visible() and image_source(image)
+                     and status.is_visible() and status.inner_text().strip(), RUN_ALL_S,
                      "The explorer widget (slider, status line, picture) did not appear after Run All Cells")
             assert re.match(r"0\s+steps", status.inner_text()), f"status before training: {status.inner_text()!r}"
             assert slider.locator(".widget-readout").inner_text().strip() == "20"
@@ -291,6 +202,8 @@ def test_explorer_widget_answers_in_jupyterlab(served_notebook, tmp_path):
             page.evaluate("window.scrollTo(0, 0)")
             explorer.scroll_into_view_if_needed()
             page.screenshot(path=SCREENSHOT)
+
+            answer_the_quiz(page)
         except BaseException:
             try:
                 page.screenshot(path=failure_shot)
@@ -298,6 +211,35 @@ def test_explorer_widget_answers_in_jupyterlab(served_notebook, tmp_path):
                 pass
             print(f"JupyterLab log (end):\n{tail(server_log)}\nScreenshot: {failure_shot}")
             raise
+
+
+def answer_the_quiz(page):
+    """The lab's quiz: the right option of its first one-answer question, a wrong number for its
+    first numeric question, then "Check answers"; each feedback line and the score must follow."""
+    questions = quiz_questions(ASSIGNMENT)
+    choice = next(i for i, q in enumerate(questions) if isinstance(q, MultipleChoice) and not q.several)
+    numeric = next(i for i, q in enumerate(questions) if isinstance(q, NumericAnswer))
+    right_option = questions[choice].options[questions[choice].right_options[0]].text
+    wrong_number = f"{questions[numeric].answer * 2 + 1:g}"
+
+    check = page.get_by_role("button", name="Check answers")
+    wait_for(page, lambda: check.is_visible(), RUN_ALL_S, "The quiz (its 'Check answers' button) did not appear")
+    quiz = page.locator(".jp-OutputArea-output .widget-vbox", has=check).first
+    rows = quiz.locator(":scope > .widget-vbox")  # one per question: prompt, control, feedback
+    rows.nth(choice).get_by_role("radio", name=right_option, exact=True).check()
+    rows.nth(numeric).locator("input[type='text']").fill(wrong_number)
+    check.click()
+    feedback = {i: rows.nth(i).locator(".widget-html").last for i in (choice, numeric)}
+    score = quiz.locator(":scope > .widget-hbox .widget-html")  # beside the buttons
+    expected_score = f"1 of {len(questions)} right"
+    wait_for(page, lambda: expected_score in score.inner_text(), WIDGET_ANSWER_S,
+             f"The quiz's score line did not say {expected_score!r} after 'Check answers'")
+    assert feedback[choice].inner_text().startswith("✅ Right."), feedback[choice].inner_text()
+    numeric_feedback = feedback[numeric].inner_text()
+    assert numeric_feedback.startswith(f"❌ {wrong_number} is not it. Hint:"), numeric_feedback
+    assert f"({len(questions) - 2} not answered yet)" in score.inner_text()
+    quiz.scroll_into_view_if_needed()
+    page.screenshot(path=QUIZ_SCREENSHOT)
 
 
 def test_nbgrader_validate_passes_the_solution_notebook(tmp_path):

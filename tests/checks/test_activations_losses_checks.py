@@ -149,6 +149,38 @@ def test_smoothed_cross_entropy_rejects_the_notes_smoothing():
         target[np.arange(n), y] = 1 - label_smoothing
         p = layers.softmax(scores)
         return -np.sum(target * np.log(p)) / n, (p - target) / n
-    fails_with(r"loss is wrong", check_softmax_cross_entropy, notes_corrected, label_smoothing=0.1)
-    fails_with(r"loss is wrong", check_softmax_cross_entropy,
+    fails_with(r"loss is wrong .*eps / \(C - 1\) on the other classes; this course uses torch's target",
+               check_softmax_cross_entropy, notes_corrected, label_smoothing=0.1)
+    fails_with(r"loss is wrong .*label_smoothing is ignored", check_softmax_cross_entropy,
                lambda scores, y, label_smoothing=0.0: layers.softmax_cross_entropy(scores, y), label_smoothing=0.1)
+
+
+def _smoothed_with(target_of):
+    """A smoothed cross-entropy whose target rows come from ``target_of(onehot, eps, C)``; its
+    gradient is consistent with that target."""
+    def loss_function(scores, y, label_smoothing=0.0):
+        n, c = scores.shape
+        target = target_of(np.eye(c)[y], label_smoothing, c)
+        p = layers.softmax(scores)
+        return -np.sum(target * np.log(p)) / n, (p - target) / n
+    return loss_function
+
+
+def test_smoothed_cross_entropy_names_the_notes_negative_target():
+    notes = _smoothed_with(lambda onehot, eps, c: np.where(onehot == 1, 1 - eps, eps / (1 - c)))
+    message = fails_with(r"loss is wrong .*eps / \(1 - C\) on the other classes, which is negative",
+                         check_softmax_cross_entropy, notes, label_smoothing=0.1)
+    assert "Hint: loss = -sum(t * log_softmax(scores)) / N with t = (1 - eps) * onehot(y) + eps / C" in message
+
+
+def test_smoothed_cross_entropy_gradient_mistakes_name_the_target():
+    def right_loss_with(dscores_of):
+        def loss_function(scores, y, label_smoothing=0.0):
+            loss, dscores = layers.softmax_cross_entropy(scores, y, label_smoothing)
+            return loss, dscores_of(scores, y, label_smoothing, dscores)
+        return loss_function
+    fails_with(r"dscores is wrong .*label_smoothing is ignored: subtract the smoothed target",
+               check_softmax_cross_entropy, right_loss_with(lambda s, y, eps, d: layers.softmax_cross_entropy(s, y)[1]),
+               label_smoothing=0.2)
+    fails_with(r"dscores is wrong .*the sign is flipped: it is softmax minus the target t",
+               check_softmax_cross_entropy, right_loss_with(lambda s, y, eps, d: -d), label_smoothing=0.2)

@@ -5,8 +5,9 @@ import pytest
 
 from course.arithmetic.receptive_field import receptive_field
 from course.arithmetic.sizes import conv_output_size
-from course.checks.arithmetic import check_conv_output_size, check_receptive_field
+from course.checks.arithmetic import check_conv_output_size, check_conv_params, check_network_table, check_receptive_field
 from course.checks.judging import CheckFailed
+from tests.checks.failing import fails_with
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])
@@ -96,3 +97,155 @@ def test_conv_output_size_check_names_the_mistake(mistake, message):
     with pytest.raises(CheckFailed, match=message):
         check_conv_output_size(student_conv_output_size(mistake))
     check_conv_output_size(student_conv_output_size(None))
+
+
+# ---------------------------------------------------------------- conv_params
+
+def student_conv_params(mistake=None):
+    def conv_params(c_in, c_out, kernel, bias=True, groups=1):
+        kh, kw = kernel if isinstance(kernel, tuple) else (kernel, kernel)
+        if mistake == "kh twice":
+            kw = kh
+        if mistake == "not squared" and not isinstance(kernel, tuple):
+            kh, kw = kernel, 1
+        if groups < 1 or c_in % groups or c_out % groups:
+            if mistake != "no error":
+                raise ValueError("groups must divide c_in and c_out")
+        channels = c_in if mistake == "groups ignored" else c_in // groups
+        weights = c_out * channels * kh * kw
+        if mistake == "groups twice":
+            weights //= groups
+        if mistake == "bias per pair":
+            return c_in * c_out * (kh * kw + 1) if bias else weights
+        if mistake == "no bias":
+            return weights
+        if mistake == "bias always":
+            return weights + c_out
+        if mistake == "one bias":
+            return weights + (1 if bias else 0)
+        if mistake == "float":
+            return float(weights + (c_out if bias else 0)) + 0.5
+        return weights + (c_out if bias else 0)
+    return conv_params
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_conv_params_check_passes_the_reference_and_a_student(seed):
+    from course.arithmetic.counts import conv_params
+    check_conv_params(conv_params, seed=seed)
+    check_conv_params(student_conv_params(), seed=seed)
+    check_conv_params(conv_params, seed=seed, groups=False, pairs=False)
+
+
+@pytest.mark.parametrize("mistake, message", [
+    ("bias per pair", r"for c_in=3, c_out=6, kernel=5, bias=True it returned 468, expected 456; it counts one bias "
+                      r"per \(input channel, filter\) pair"),
+    ("no bias", "the biases are missing: with bias=True each filter adds one"),
+    ("bias always", "it adds the biases also when bias=False"),
+    ("one bias", "it counts one bias for the whole layer"),
+    ("groups ignored", "groups is ignored: each filter sees only c_in / groups input channels"),
+    ("groups twice", "it divides by groups twice"),
+    ("not squared", "the kernel is not squared"),
+    ("float", "expected the whole number 456"),
+    ("no error", r"groups=2 does not divide c_in=3, so it should raise ValueError; it returned 40"),
+])
+def test_conv_params_check_names_the_mistake(mistake, message):
+    fails_with(message, check_conv_params, student_conv_params(mistake))
+
+
+def test_conv_params_check_names_a_rectangular_kernel_read_as_square():
+    fails_with(r"kernel=\(\d, \d\).*it uses kh twice", check_conv_params, student_conv_params("kh twice"))
+
+
+# ---------------------------------------------------------------- network_table
+
+def student_network_table(mistake=None):
+    """A student's table built on the student's own conv_output_size and conv_params."""
+    size = student_conv_output_size(None)
+    params = student_conv_params()
+
+    def network_table(layers, input_shape):
+        shape, rows = tuple(input_shape), []
+        for layer in layers:
+            if layer[0] == "conv":
+                _, filters, kernel, stride, padding = layer
+                if mistake == "padding ignored":
+                    padding = 0
+                count = params(shape[0], filters, kernel)
+                if mistake == "bias per pair":
+                    count = shape[0] * filters * (kernel * kernel + 1)
+                shape = (filters, size(shape[1], kernel, stride, padding), size(shape[2], kernel, stride, padding))
+            elif layer[0] == "pool":
+                _, kernel, stride = layer
+                count = 2 * shape[0] if mistake == "trainable pooling" else 0
+                shape = (shape[0], size(shape[1], kernel, stride), size(shape[2], kernel, stride))
+            else:
+                inputs = shape[0] if mistake == "not flattened" and len(shape) == 3 else math.prod(shape)
+                count = inputs * layer[1] + (1 if mistake == "one bias per layer" else layer[1])
+                shape = (layer[1],)
+            rows.append((shape, count))
+        return rows[:-1] if mistake == "one row short" else rows
+    return network_table
+
+
+def test_network_table_check_passes_a_student_built_on_their_own_functions():
+    check_network_table(student_network_table())
+    check_network_table(student_network_table(), seed=5, trials=6)
+
+
+@pytest.mark.parametrize("mistake, message", [
+    ("one bias per layer", r"for LeNet-5, layer 5 \(linear -> 84\) on input \(120, 1, 1\) should give output "
+                           r"\(84,\) and 10,164 parameters, got \(84,\) and 10,081 parameters; it counts "
+                           r"one bias for the whole layer, as the lecture notes' AlexNet table does"),
+    # LeNet's C5 output is 120x1x1, where C = C * H * W: the mistake shows only on AlexNet
+    ("not flattened", r"for AlexNet, layer 8 .*the input was not flattened: .* sees C \* H \* W = 9216 inputs"),
+    ("trainable pooling", r"for LeNet-5, layer 1 \(pool 2x2, stride 2\) .*pooling has no parameters here"),
+    ("bias per pair", r"for LeNet-5, layer 2 .*a bias per \(input channel, filter\) pair"),
+    ("padding ignored", r"for AlexNet, layer 2 \(conv 5x5, 256 filters, stride 1, padding 2\) .*the padding is left out"),
+    ("one row short", r"for LeNet-5 it returned 6 rows, expected one per layer \(7\)"),
+])
+def test_network_table_check_names_the_mistake(mistake, message):
+    fails_with(message, check_network_table, student_network_table(mistake))
+
+
+def test_network_table_check_reads_the_networks_from_the_library():
+    """The tables the check expects are the library's: LeNet-5 61,706 and AlexNet 62,378,344 parameters."""
+    seen = {}
+
+    def recording(layers, input_shape):
+        rows = student_network_table()(layers, input_shape)
+        seen[tuple(input_shape)] = sum(count for _, count in rows)
+        return rows
+
+    check_network_table(recording, trials=0)
+    assert seen == {(1, 32, 32): 61_706, (3, 227, 227): 62_378_344}
+
+
+def test_a_value_error_that_comes_back_from_the_grading_kernel_counts():
+    """While grading, the kernel's ValueError arrives as a stand-in class named ValueError."""
+    stand_in = type("ValueError", (Exception,), {"__module__": "student"})
+
+    def size(n, kernel, stride=1, padding=0, dilation=1):
+        try:
+            return conv_output_size(n, kernel, stride, padding, dilation)
+        except ValueError as error:
+            raise stand_in(str(error)) from None
+
+    def params(c_in, c_out, kernel, bias=True, groups=1):
+        try:
+            return student_conv_params()(c_in, c_out, kernel, bias, groups)
+        except ValueError as error:
+            raise stand_in(str(error)) from None
+
+    check_conv_output_size(size)
+    check_conv_params(params)
+
+
+def test_another_exception_where_a_value_error_belongs_is_named():
+    def params(c_in, c_out, kernel, bias=True, groups=1):
+        if c_in % groups:
+            raise ZeroDivisionError("no")
+        return student_conv_params()(c_in, c_out, kernel, bias, groups)
+
+    fails_with(r"groups=2 does not divide c_in=3, so it should raise ValueError, but it raised ZeroDivisionError: no",
+               check_conv_params, params)

@@ -3,7 +3,9 @@ import numpy as np
 import pytest
 
 from course import layers
+from course.checks.backprop import check_sigmoid_stable
 from course.checks import (
+    CheckFailed,
     check,
     check_affine_backward,
     check_affine_forward,
@@ -28,6 +30,7 @@ def test_reference_passes_every_check_on_many_seeds_and_shapes(seed):
     check_softmax_cross_entropy(layers.softmax_cross_entropy, seed=seed, N=n, C=int(rng.integers(2, 10)))
     check_softmax_cross_entropy(layers.softmax_cross_entropy, seed=seed, label_smoothing=0.2)
     check_two_layer_net(two_layer_net_loss, seed=seed, N=n, D=3, H=5, C=4, reg=0.05 * seed)
+    check_sigmoid_stable(layers.sigmoid_forward, layers.sigmoid_backward, seed=seed, shape=(n + 1, 5))
 
 
 # affine_forward ---------------------------------------------------------------------------
@@ -36,8 +39,10 @@ def test_reference_passes_every_check_on_many_seeds_and_shapes(seed):
 def test_affine_forward_mistakes():
     fails_with(r"out is wrong .* the bias b is missing", check_affine_forward,
                lambda x, w, b: (x.reshape(len(x), -1) @ w, None))
-    fails_with(r"affine_forward: .* raised ValueError: matmul", check_affine_forward,
-               lambda x, w, b: (x @ w + b, None))  # forgot to flatten
+    message = fails_with(r"affine_forward: .* raised ValueError: matmul", check_affine_forward,
+                         lambda x, w, b: (x @ w + b, None))  # forgot to flatten
+    assert message.endswith("Hint: x has shape (4, 3, 5): flatten each example first with x.reshape(x.shape[0], -1), "
+                            "which gives (4, 15), then compute x_flat @ w + b.")
     fails_with(r"should return 2 values \(out, cache\), got a ndarray", check_affine_forward,
                lambda x, w, b: x.reshape(len(x), -1) @ w + b)
     fails_with(r"not implemented yet", check_affine_forward, _not_implemented)
@@ -78,6 +83,39 @@ def test_affine_backward_mistakes():
                _affine_backward_with(lambda dout, c, dx, dw, db: (-dx, dw, db)))
 
 
+def affine_forward_keeping_inputs(x, w, b):
+    """A student's forward whose cache is (x, w, b), for backward passes that read it."""
+    return x.reshape(len(x), -1) @ w + b, (x, w, b)
+
+
+def test_affine_backward_names_the_shape_mistakes():
+    forward = layers.affine_forward
+    fails_with(r"db has shape \(4,\) but should have shape \(6,\); it sums over axis 1, the outputs; sum over axis 0",
+               check_affine_backward, forward,
+               _affine_backward_with(lambda dout, c, dx, dw, db: (dx, dw, dout.sum(axis=1))))
+    fails_with(r"db has shape \(\) .* it sums over every axis", check_affine_backward, forward,
+               _affine_backward_with(lambda dout, c, dx, dw, db: (dx, dw, dout.sum())))
+    fails_with(r"db has shape \(1, 6\) .* it kept the summed axis \(keepdims=True\)", check_affine_backward, forward,
+               _affine_backward_with(lambda dout, c, dx, dw, db: (dx, dw, dout.sum(axis=0, keepdims=True))))
+    fails_with(r"dw has shape \(5, 3, 6\) but should have shape \(15, 6\); x was not flattened", check_affine_backward,
+               affine_forward_keeping_inputs,
+               lambda dout, cache: ((dout @ cache[1].T).reshape(cache[0].shape), cache[0].T @ dout, dout.sum(axis=0)))
+    fails_with(r"db is wrong .* it sums over axis 1, the outputs", check_affine_backward, forward,
+               _affine_backward_with(lambda dout, c, dx, dw, db: (dx, dw, dout.sum(axis=1))), N=5, M=5)
+    fails_with(r"dx is wrong .* it multiplies by w where it needs w.T", check_affine_backward, affine_forward_keeping_inputs,
+               lambda dout, cache: (dout @ cache[1], cache[0].T @ dout, dout.sum(axis=0)), input_shape=(6,), M=6)
+
+
+def test_affine_backward_explains_a_shape_error_in_the_students_code():
+    def no_transpose(dout, cache):
+        x, w, b = cache
+        return dout @ w, x.reshape(len(x), -1).T @ dout, dout.sum(axis=0)
+    message = fails_with(r"raised ValueError: matmul.* Hint: match the shapes: dout is \(4, 6\), w is \(15, 6\) "
+                         r"and x flattened is \(4, 15\); dx = dout @ w.T", check_affine_backward,
+                         affine_forward_keeping_inputs, no_transpose)
+    assert message.count("Hint:") == 1
+
+
 # relu and sigmoid -------------------------------------------------------------------------
 
 
@@ -89,9 +127,29 @@ def test_relu_backward_mistakes():
                lambda dout, x: (x > 0).astype(float))
     fails_with(r"dx is wrong .* sign is flipped", check_relu_backward, forward,
                lambda dout, x: np.where(x > 0, -dout, 0.0))
+    fails_with(r"the mask is inverted", check_relu_backward, forward, lambda dout, x: np.where(x > 0, 0.0, dout))
     def relu_forward(x):
         return np.abs(x), x
-    fails_with(r"the output of relu_forward is wrong", check_relu_backward, relu_forward, layers.relu_backward)
+    fails_with(r"the output of relu_forward is wrong .* Hint: ReLU keeps each positive entry of x", check_relu_backward,
+               relu_forward, layers.relu_backward)
+
+
+def test_relu_forward_mistakes():
+    def with_max(x):
+        return np.max(x, 0), x
+    fails_with(r"the output of with_max has shape \(7,\) but should have shape \(5, 7\); it has the shape of a maximum "
+               r"along axis 0, np.max\(x, 0\), instead of the maximum of each entry and 0",
+               check_relu_backward, with_max, layers.relu_backward)
+    fails_with(r"the output of with_max has shape \(\) .* a maximum along axis 0",
+               check_relu_backward, with_max, layers.relu_backward, shape=(11,))
+    fails_with(r"keeps the negative part", check_relu_backward, lambda x: (np.minimum(x, 0), x), layers.relu_backward)
+
+
+def test_relu_messages_do_not_hand_over_the_solution():
+    for broken in (lambda x: (np.max(x, 0), x), lambda x: (np.abs(x), x), lambda x: (np.minimum(x, 0), x)):
+        with pytest.raises(CheckFailed) as failure:
+            check_relu_backward(broken, layers.relu_backward)
+        assert "np.maximum(x, 0)" not in str(failure.value)
 
 
 def test_sigmoid_backward_mistakes():
@@ -101,6 +159,84 @@ def test_sigmoid_backward_mistakes():
     fails_with(r"uses x where it needs s", check_sigmoid_backward,
                lambda x: (layers.sigmoid_forward(x)[0], x), lambda dout, x: dout * x * (1 - x))
     fails_with(r"contains NaN or inf", check_sigmoid_backward, forward, lambda dout, s: dout / 0.0)
+    fails_with(r"the factor s is missing", check_sigmoid_backward, forward, lambda dout, s: dout * (1 - s))
+    fails_with(r"it uses tanh's rule 1 - s\*\*2", check_sigmoid_backward, forward, lambda dout, s: dout * (1 - s * s))
+
+
+@pytest.mark.parametrize("forward, message", [
+    (lambda x: (1 / (1 + np.exp(x)), None), r"it is sigmoid\(-x\) = 1 - sigmoid\(x\): the sign of x in the exponent"),
+    (lambda x: (1 / 1 + np.exp(-x), None), r"it is 1 \+ exp\(-x\): the division needs parentheses"),
+    (lambda x: (0.5 * (1 + np.tanh(x)), None), r"0.5 \* \(1 \+ tanh\(x\)\) is sigmoid\(2x\)"),
+], ids=["sign", "parentheses", "tanh"])
+def test_sigmoid_forward_mistakes(forward, message):
+    fails_with(r"the output of <lambda> is wrong .*" + message + r".* Hint: sigmoid\(x\) = 1 / \(1 \+ exp\(-x\)\)",
+               check_sigmoid_backward, forward, layers.sigmoid_backward)
+
+
+# a numerically stable sigmoid ---------------------------------------------------------------
+
+
+def naive_sigmoid(x):
+    s = 1 / (1 + np.exp(-x))  # np.exp(1000) overflows to inf (with a warning), but 1 / inf = 0 is right
+    return s, s
+
+
+def ratio_sigmoid(x):
+    s = np.exp(x) / (1 + np.exp(x))  # the other half of the fix alone: inf / inf = nan for x = 800 or 1000
+    return s, s
+
+
+def test_stable_sigmoid_check_passes_the_reference_and_other_stable_forms():
+    check_sigmoid_stable(layers.sigmoid_forward, layers.sigmoid_backward)
+
+    def via_tanh(x):
+        s = 0.5 * (1 + np.tanh(x / 2))
+        return s, s
+    check_sigmoid_stable(via_tanh, layers.sigmoid_backward, seed=3)
+
+
+def test_stable_sigmoid_check_names_the_overflow_and_the_input():
+    message = fails_with(r"sigmoid_stable: ratio_sigmoid returned nan for x = (800|1000); np.exp\((800|1000)\) "
+                         r"overflows to inf in float64, and a ratio of two infinities .* is nan\. "
+                         r"Hint: take only e = np.exp\(-np.abs\(x\)\)", check_sigmoid_stable, ratio_sigmoid,
+                         layers.sigmoid_backward)
+    assert "two branches: 1 / (1 + e) where x >= 0, e / (1 + e) where x < 0" in message
+
+
+def test_stable_sigmoid_check_names_an_overflow_in_the_backward_pass():
+    def recomputing_backward(dout, x):  # caches x and recomputes with exp: inf / inf at x = -800
+        return dout * np.exp(-x) / (1 + np.exp(-x)) ** 2
+    fails_with(r"recomputing_backward returned nan for x = -(800|1000); .* Hint: compute dx from the output s kept "
+               r"in the cache", check_sigmoid_stable,
+               lambda x: (layers.sigmoid_forward(x)[0], x), recomputing_backward)
+
+
+def test_stable_sigmoid_check_explains_an_overflow_error():
+    import math
+
+    def with_math_exp(x):
+        s = np.vectorize(lambda v: 1 / (1 + math.exp(-v)))(x)
+        return s, s
+    fails_with(r"with_math_exp raised OverflowError: math range error\. Hint: take only e = np.exp\(-np.abs\(x\)\)",
+               check_sigmoid_stable, with_math_exp, layers.sigmoid_backward)
+
+
+def test_stable_sigmoid_check_fails_an_overflow_that_only_warns():
+    # The values of 1 / (1 + np.exp(-x)) are right; NumPy's warning alone shows the overflow.
+    fails_with(r"sigmoid_stable: naive_sigmoid gives the right values, but on the way NumPy reports 'overflow "
+               r"encountered in exp' for inputs like -1000 .* Hint: take only e = np.exp\(-np.abs\(x\)\)",
+               check_sigmoid_stable, naive_sigmoid, layers.sigmoid_backward)
+
+
+def test_stable_sigmoid_check_puts_the_extreme_inputs_in_every_run():
+    seen = []
+
+    def recording(x):
+        seen.append(x.copy())
+        return layers.sigmoid_forward(x)
+    for seed, shape in ((0, (4, 6)), (5, (2,)), (9, (3, 1, 3))):
+        check_sigmoid_stable(recording, layers.sigmoid_backward, seed=seed, shape=shape)
+        assert {1000.0, -1000.0} <= set(seen[-1].reshape(-1).tolist())
 
 
 # softmax cross-entropy --------------------------------------------------------------------
@@ -124,6 +260,38 @@ def test_softmax_cross_entropy_mistakes():
                _softmax_ce_with(lambda s, y, loss, d: (loss * len(y), d)))
     fails_with(r"log10", check_softmax_cross_entropy,
                _softmax_ce_with(lambda s, y, loss, d: (-np.mean(np.log10(layers.softmax(s)[np.arange(len(y)), y])), d)))
+
+
+def _log_softmax(s, axis=1):
+    return np.log(layers.softmax(s, axis=axis))
+
+
+@pytest.mark.parametrize("loss_of, message", [
+    (lambda s, y: -np.mean(_log_softmax(s)[:, y]), r"log_probs\[:, y\] picks an N x N block"),
+    (lambda s, y: -np.mean(layers.softmax(s)[np.arange(len(y)), y]), r"averages the probabilities .* not their logs"),
+    (lambda s, y: -np.mean(_log_softmax(s)), r"averages -log p over every class"),
+    (lambda s, y: -np.sum(_log_softmax(s)[np.arange(len(y)), y]) / s.size, r"it divides by N \* C = 24; average over "
+                                                                           r"the N = 6 examples only"),
+    (lambda s, y: -np.mean(_log_softmax(s, axis=0)[np.arange(len(y)), y]), r"the softmax is taken over axis 0"),
+], ids=["block", "probabilities", "all classes", "N*C", "axis 0"])
+def test_softmax_cross_entropy_loss_mistakes(loss_of, message):
+    fails_with(r"loss is wrong .*" + message, check_softmax_cross_entropy,
+               _softmax_ce_with(lambda s, y, loss, d: (loss_of(s, y), d)))
+
+
+def test_softmax_cross_entropy_gradient_over_the_wrong_axis_is_named():
+    def by_column(s, y, loss, d):
+        return loss, (layers.softmax(s, axis=0) - np.eye(s.shape[1])[y]) / len(y)
+    fails_with(r"dscores is wrong .*the softmax is taken over axis 0", check_softmax_cross_entropy,
+               _softmax_ce_with(by_column))
+
+
+def test_softmax_cross_entropy_explains_a_missing_keepdims():
+    def no_keepdims(scores, y):
+        shifted = scores - scores.max(axis=1)  # (6, 4) - (6,) cannot broadcast
+        return layers.softmax_cross_entropy(shifted, y)
+    fails_with(r"raised ValueError: operands could not be broadcast.* Hint: a maximum or sum over each row needs "
+               r"keepdims=True", check_softmax_cross_entropy, no_keepdims)
 
 
 def test_naive_softmax_overflow_is_named():
@@ -158,7 +326,50 @@ def test_two_layer_net_mistakes():
         if y is None:
             return layers.softmax(two_layer_net_loss(params, X))
         return two_layer_net_loss(params, X, y, reg)
-    fails_with(r"the scores \(y=None\) is wrong", check_two_layer_net, scores_with_softmax)
+    fails_with(r"the scores \(y=None\) is wrong .*the softmax is applied", check_two_layer_net, scores_with_softmax)
+
+
+def _scores_with(change):
+    def loss_function(params, X, y=None, reg=0.0):
+        if y is None:
+            return change(params, X, two_layer_net_loss(params, X))
+        return two_layer_net_loss(params, X, y, reg)
+    return loss_function
+
+
+def test_two_layer_net_scores_mistakes():
+    fails_with(r"a ReLU is applied to the scores", check_two_layer_net,
+               _scores_with(lambda p, X, scores: np.maximum(scores, 0)))
+    fails_with(r"the ReLU between the two affine layers is missing", check_two_layer_net,
+               _scores_with(lambda p, X, scores: (X @ p["W1"] + p["b1"]) @ p["W2"] + p["b2"]))
+
+
+def _without_relu_backward(params, X, y=None, reg=0.0, mask_from_upstream=False):
+    """A two-layer net whose backward pass skips the ReLU (or masks with the upstream gradient)."""
+    hidden, cache1 = layers.affine_forward(X, params["W1"], params["b1"])
+    activated, _ = layers.relu_forward(hidden)
+    scores, cache2 = layers.affine_forward(activated, params["W2"], params["b2"])
+    if y is None:
+        return scores
+    loss, dscores = layers.softmax_cross_entropy(scores, y)
+    loss += 0.5 * reg * (np.sum(params["W1"] ** 2) + np.sum(params["W2"] ** 2))
+    dactivated, dW2, db2 = layers.affine_backward(dscores, cache2)
+    dhidden = dactivated * (dactivated > 0) if mask_from_upstream else dactivated
+    _, dW1, db1 = layers.affine_backward(dhidden, cache1)
+    return loss, {"W1": dW1 + reg * params["W1"], "b1": db1, "W2": dW2 + reg * params["W2"], "b2": db2}
+
+
+def test_two_layer_net_gradient_mistakes():
+    fails_with(r"the biases are penalised too", check_two_layer_net,
+               _net_with(lambda p, reg, loss, g: (loss + 0.5 * reg * (np.sum(p["b1"] ** 2) + np.sum(p["b2"] ** 2)), g)))
+    fails_with(r"grads\['W1'\] is wrong .* reg \* W, not 0.5 \* reg \* W", check_two_layer_net,
+               _net_with(lambda p, reg, loss, g: (loss, dict(g, W1=g["W1"] - 0.5 * reg * p["W1"]))))
+    fails_with(r"grads\['b1'\] is wrong .* the biases are not regularized", check_two_layer_net,
+               _net_with(lambda p, reg, loss, g: (loss, dict(g, b1=g["b1"] + reg * p["b1"]))))
+    fails_with(r"grads\['W1'\] is wrong .* the ReLU's backward step is missing", check_two_layer_net,
+               _without_relu_backward)
+    fails_with(r"grads\['W1'\] is wrong .* the ReLU mask is built from the upstream gradient", check_two_layer_net,
+               lambda params, X, y=None, reg=0.0: _without_relu_backward(params, X, y, reg, mask_from_upstream=True))
 
 
 # the friendly runner ----------------------------------------------------------------------
@@ -177,3 +388,13 @@ def test_check_prints_one_friendly_line_and_summary_counts(capsys):
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "1 of 4 exercises pass."
     assert "⏳ not checked yet two_layer_net" in lines[-1]
+
+
+def test_named_shape_and_overflow_failures_carry_a_mistake_id():
+    from course.checks import CheckFailed
+    with pytest.raises(CheckFailed) as info:
+        check_affine_backward(layers.affine_forward, _affine_backward_with(lambda dout, c, dx, dw, db: (dx, dw, dout.sum())))
+    assert info.value.mistake.id == "affine_backward/db/it-sums-over-every-axis-sum-over-the-batch-axis-only-axis-#"
+    with pytest.raises(CheckFailed) as info:
+        check_sigmoid_stable(ratio_sigmoid, layers.sigmoid_backward)
+    assert info.value.mistake.id == "sigmoid_stable/ratio-sigmoid/it-overflows-for-inputs-of-#"

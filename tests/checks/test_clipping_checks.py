@@ -132,7 +132,7 @@ def test_lstm_forward_check_passes_the_reference_and_a_student(seed):
 
 
 @pytest.mark.parametrize("mistake, message", [
-    ("ifog", r"c is wrong .*the gates are read in the order i, f, o, g \(one set of lecture notes\)"),
+    ("ifog", r"c is wrong .*the gates are read in the order i, f, o, g \(as in CS231n.s assignment and one set of lecture notes\)"),
     ("figo", r"c is wrong .*the order f, i, g, o"),
     ("no input gate", r"c is wrong .*the input gate is missing"),
     ("no tanh", r"h is wrong .*the tanh is missing: h = o \* tanh\(c\)"),

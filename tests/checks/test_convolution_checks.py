@@ -98,7 +98,7 @@ def test_conv_backward_check_passes_both_references():
     check_conv_backward(conv_forward, conv_backward, seed=4, N=1, C=2, H=5, W=6, F=3, KH=2, KW=4, stride=3, pad=2)
 
 
-def loop_backward(assign_dx=False, assign_dw=False, keep_padding=False):
+def loop_backward(assign_dx=False, assign_dw=False, keep_padding=False, slip=None):
     """A loop-based backward like a student writes it, with optional typical slips."""
     def backward(dout, cache):
         x, w, b, stride, pad = cache
@@ -109,16 +109,22 @@ def loop_backward(assign_dx=False, assign_dw=False, keep_padding=False):
         for n, f, i, j in np.ndindex(dout.shape):
             window = (n, slice(None), slice(i * stride, i * stride + kernel_height),
                       slice(j * stride, j * stride + kernel_width))
+            kernel = {"transposed kernel": w[f].transpose(0, 2, 1),
+                      "filter summed over channels": np.broadcast_to(w[f].sum(axis=0), w[f].shape)}.get(slip, w[f])
+            upstream = 1.0 if slip == "dx without dout" else dout[n, f, i, j]
             if assign_dx:
-                dx_padded[window] = dout[n, f, i, j] * w[f]
+                dx_padded[window] = upstream * kernel
             else:
-                dx_padded[window] += dout[n, f, i, j] * w[f]
+                dx_padded[window] += upstream * kernel
+            patch = x_padded[window].transpose(0, 2, 1) if slip == "transposed dw" else x_padded[window]
+            weight = 1.0 if slip == "dw without dout" else dout[n, f, i, j]
             if assign_dw:
-                dw[f] = dout[n, f, i, j] * x_padded[window]
+                dw[f] = weight * patch
             else:
-                dw[f] += dout[n, f, i, j] * x_padded[window]
+                dw[f] += weight * patch
         dx = dx_padded if keep_padding else dx_padded[:, :, pad:pad + height, pad:pad + width]
-        return dx, dw, dout.sum(axis=(0, 2, 3))
+        db = dout.sum(axis=0).mean(axis=(1, 2)) if slip == "db averaged over positions" else dout.sum(axis=(0, 2, 3))
+        return dx, dw, db
     return backward
 
 
@@ -147,6 +153,13 @@ def dx_cropped_from_the_corner(dout, x, w, stride, pad):
     (loop_backward(assign_dx=True), r"dx is wrong .*overwrite each other's gradient: use \+= instead of ="),
     (loop_backward(keep_padding=True), r"dx has shape \(2, 3, 9, 10\) .*it still includes the padding"),
     (loop_backward(assign_dw=True), r"dw is wrong .*only the last window counts: use \+= instead of ="),
+    (loop_backward(slip="transposed kernel"), r"dx is wrong .*the kernel is transposed \(its rows and columns swapped\); "
+                                              r"a transpose is not the flip"),
+    (loop_backward(slip="filter summed over channels"), r"dx is wrong .*gets the filter summed over its channels"),
+    (loop_backward(slip="dx without dout"), r"dx is wrong .*without multiplying by dout\[n, f, i, j\]"),
+    (loop_backward(slip="transposed dw"), r"dw is wrong .*it is transposed \(the KH and KW axes swapped\)"),
+    (loop_backward(slip="dw without dout"), r"dw is wrong .*without weighting each by dout\[n, f, i, j\]"),
+    (loop_backward(slip="db averaged over positions"), r"db is wrong .*it averages dout over the positions"),
     (replacing("dx", lambda d, x, w, s, p: conv_input_gradient(d, w[:, :, ::-1, ::-1], x.shape, s, p)),
      r"dx is wrong .*the kernel is flipped"),
     (replacing("dx", dx_cropped_from_the_corner), r"dx is wrong .*it is cropped at the wrong place"),
@@ -163,6 +176,7 @@ def dx_cropped_from_the_corner(dout, x, w, stride, pad):
     (replacing("db", lambda d, x, w, s, p: d.mean(axis=(0, 2, 3))), r"db is wrong .*it averages dout instead of summing"),
 ])
 def test_conv_backward_check_names_the_mistake(wrong, message):
+    """(A transposed kernel reads like a flip to many students: on a square kernel it is named apart.)"""
     if message is None:
         check_conv_backward(conv_forward, wrong)
         return

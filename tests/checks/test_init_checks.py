@@ -105,3 +105,21 @@ def test_shape_and_api_mistakes():
                r"\(F, C, KH, KW\) has fan_in = C \* KH \* KW", conv_only_2d, "kaiming_normal", shape=(64, 32, 3, 3))
     with pytest.raises(ValueError, match="kind must be one of xavier_uniform, xavier_normal"):
         check_initializer(init.xavier_uniform, "glorot")
+
+
+def test_lab03_exercises_pass_the_reference_and_name_mistakes():
+    from course.checks import check_kaiming_normal, check_xavier_uniform
+    from course.checks.runner import check
+    for seed, shape in [(0, (512, 256)), (3, (300, 700))]:
+        check_xavier_uniform(init.xavier_uniform, seed=seed, shape=shape)
+        check_kaiming_normal(init.kaiming_normal, seed=seed, shape=shape)
+    with pytest.raises(CheckFailed, match=r"^xavier_uniform: .*it uses only fan_in, 2 / fan_in"):
+        check_xavier_uniform(student(uniform, lambda fi, fo: math.sqrt(6 / fi)))
+    with pytest.raises(CheckFailed, match=r"^kaiming_normal: .*the variance 2 / fan_in is used as the standard "
+                                          r"deviation: take its square root"):
+        check_kaiming_normal(student(normal, lambda fi, fo: 2 / fi))
+    with pytest.raises(CheckFailed, match=r"^kaiming_normal: .*it divides by fan_out = 700 instead of fan_in = 300"):
+        check_kaiming_normal(student(normal, lambda fi, fo: math.sqrt(2 / fo)), shape=(300, 700))
+    assert check(check_xavier_uniform, init.xavier_uniform) is True  # the summary knows it as xavier_uniform
+    from course.checks.runner import _results
+    assert _results["xavier_uniform"] is True

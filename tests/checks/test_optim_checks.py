@@ -4,8 +4,10 @@ import numpy as np
 import pytest
 
 from course import optim
-from course.checks.optim import (check_adagrad, check_adam, check_adam_bias_correction, check_adamw,
-                                 check_rmsprop, check_sgd, check_sgd_momentum)
+from course.checks.optim import (RULES, LeastSquares, check_adagrad, check_adam, check_adam_bias_correction,
+                                 check_adamw, check_rmsprop, check_sgd, check_sgd_momentum, reference_trajectory,
+                                 rule_trajectory)
+from course.gradcheck import rel_error
 from course.checks.runner import check
 from tests.checks.failing import fails_with
 
@@ -65,7 +67,7 @@ def test_sgd_mistakes():
     class Ascent(StudentSGD):
         def apply(self, p, d):
             p += self.lr * d
-    fails_with(r"sgd: the parameters first differ from torch.optim.SGD's after step 1 of 20 \(relative error "
+    fails_with(r"sgd: the parameters first differ from torch.optim.SGD's rule after step 1 of 20 \(relative error "
                r".*\); the parameters move along the gradient instead of against it: subtract lr \* g\. "
                r"Hint: torch's SGD", check_sgd, Ascent)
 
@@ -328,8 +330,9 @@ def test_adam_mistakes():
     fails_with(r"m and v are not bias-corrected", check_adam, adam(correct_m=False, correct_v=False))
     fails_with(r"only m is bias-corrected", check_adam, adam(correct_v=False))
     fails_with(r"after step 2 of 20 .*beta1 and beta2 are swapped", check_adam, adam(swap_betas=True))
-    fails_with(r"NaN or inf after step 1 of 20.*1 - beta\*\*t is 0 unless t is 1 at the first step",
-               check_adam, adam(t_from_zero=True))
+    fails_with(r"adam: the parameters contain NaN or inf after step 1 of 20; t is 0 at the first step, so the bias "
+               r"correction 1 - beta1\*\*t is 0 and divides by zero; add 1 to t before using it, so that the first "
+               r"step has t = 1\. Hint: torch's Adam:", check_adam, adam(t_from_zero=True))
     fails_with(r"weight decay is decoupled \(AdamW's rule\); Adam adds weight_decay \* p to the gradient",
                check_adam, adam(decoupled=True), weight_decay=0.1)
     fails_with(r"adam: StudentAdam raised TypeError: .*unexpected keyword argument 'amsgrad'", check_adam,
@@ -346,7 +349,7 @@ def test_adam_amsgrad_mistake():
 
 def test_adamw_mistakes():
     check_adamw(adam(decoupled=True))
-    fails_with(r"adamw: .*torch.optim.AdamW's after step 1 of 20 .*weight decay is added to the gradient "
+    fails_with(r"adamw: .*torch.optim.AdamW's rule after step 1 of 20 .*weight decay is added to the gradient "
                r"\(Adam's L2 penalty\)", check_adamw, StudentAdam)
     fails_with(r"eps is inside the square root", check_adamw, adam(decoupled=True, eps_inside=True))
 
@@ -399,10 +402,157 @@ def test_runner_prints_one_friendly_line(capsys):
     ("Adam", dict(lr=0.01, betas=(0.8, 0.9), eps=1e-8, weight_decay=0.1, amsgrad=True, decoupled=False)),
     ("AdamW", dict(lr=0.01, betas=(0.8, 0.9), eps=1e-8, weight_decay=0.1, amsgrad=False, decoupled=True)),
 ])
-def test_the_numpy_rules_behind_the_diagnoses_follow_torch_when_right(name, hp):
-    from course.checks.optim import RULES, LeastSquares, rule_trajectory, torch_trajectory
-    from course.gradcheck import rel_error
+def test_the_numpy_rules_behind_the_diagnoses_follow_the_reference_when_right(name, hp):
+    """The rules that explain mistakes, run without one, are course.optim's trajectory (which
+    tests/optim/test_check_problems.py holds to torch.optim on the same problems)."""
     problem = LeastSquares(seed=4)
     kwargs = {key: value for key, value in hp.items() if key != "decoupled"}
-    for ours, theirs in zip(rule_trajectory(RULES[name], hp, problem), torch_trajectory(name, problem, kwargs)):
+    for ours, theirs in zip(rule_trajectory(RULES[name], hp, problem), reference_trajectory(name, problem, kwargs)):
         assert rel_error(ours, theirs) < 1e-11
+
+
+# The catalogue of common bugs: each is named instead of falling back to the generic hint -----
+
+
+def test_hints_name_only_what_the_students_class_has():
+    """Lab 03's SGD has lr, momentum and nesterov only: its hint must not mention weight_decay or dampening."""
+    for nesterov in (False, True):
+        message = fails_with(r"Hint: torch's SGD: buf = g at the first step, then buf = momentum \* buf \+ g; ",
+                             check_sgd_momentum, adam_free_sgd(lambda self, previous, buf, g: 2 * buf),
+                             nesterov=nesterov)
+        assert "weight_decay" not in message and "dampening" not in message
+        assert ("nesterov" in message or "g + momentum * buf" in message) == nesterov
+    message = fails_with(r"Hint: torch's SGD: g = grad \+ weight_decay \* p; buf = .* momentum \* buf \+ "
+                         r"\(1 - dampening\) \* g; p -= lr \* buf\.", check_sgd_momentum,
+                         adam_free_sgd(lambda self, previous, buf, g: 2 * buf), weight_decay=0.1, dampening=0.2)
+    for check_function, student, text in [(check_adagrad, NoisyAdagrad, "lr_decay"),
+                                          (check_rmsprop, NoisyRMSprop, "centered"),
+                                          (check_adam, NoisyAdam, "amsgrad")]:
+        message = fails_with(r"Hint: torch's", check_function, student)
+        assert "weight_decay" not in message and text not in message, message
+
+
+def adam_free_sgd(direction):
+    return type("StudentSGD", (StudentSGD,), {"direction": direction})
+
+
+class NoisyAdagrad(StudentAdagrad):
+    def denominator(self, total):
+        return 1.5 * np.sqrt(total) + self.eps
+
+
+class NoisyRMSprop(StudentRMSprop):
+    def denominator(self, average):
+        return 1.5 * np.sqrt(average) + self.eps
+
+
+class NoisyAdam(StudentAdam):
+    def step(self, grads):
+        super().step([1.5 * g for g in grads])
+
+
+def test_nesterov_sign_mistake():
+    class Behind(StudentSGD):  # the look-ahead taken on the wrong side: g - momentum * buf
+        def direction(self, previous, buf, g):
+            return g - self.momentum * buf
+    fails_with(r"after step 1 of 20 .*the Nesterov step subtracts momentum \* buf from g; it adds it, "
+               r"p -= lr \* \(g \+ momentum \* buf\)", check_sgd_momentum, Behind, nesterov=True)
+
+
+def test_adagrad_common_bugs():
+    class NoSquare(StudentAdagrad):
+        def accumulate(self, total, g):
+            total += g
+    fails_with(r"adagrad: the parameters contain NaN or inf after step \d+ of 20; sum collects the gradients "
+               r"themselves; it must collect their squares", check_adagrad, NoSquare)
+
+    class AccumulateAfter(StudentAdagrad):
+        def step(self, grads):
+            for p, g, total in zip(self.params, grads, self.sums):
+                p -= self.lr * g / (np.sqrt(total) + self.eps)
+                total += g * g
+    fails_with(r"after step 1 of 20 .*sum is updated after the step", check_adagrad, AccumulateAfter)
+
+
+def test_rmsprop_common_bugs():
+    class NoSquare(StudentRMSprop):
+        def new_average(self, average, g):
+            return self.alpha * average + (1 - self.alpha) * g
+    fails_with(r"rmsprop: the parameters contain NaN or inf after step \d+ of 20; square_avg averages the gradient "
+               r"itself; it must average the squared gradient", check_rmsprop, NoSquare)
+
+    class NoRoot(StudentRMSprop):
+        def denominator(self, average):
+            return average + self.eps
+    fails_with(r"after step 1 of 20 .*the square root is missing: divide by sqrt\(square_avg\) \+ eps", check_rmsprop,
+               NoRoot)
+
+    class AverageAfter(StudentRMSprop):
+        def step(self, grads):
+            for p, g, average in zip(self.params, grads, self.averages):
+                p -= self.lr * g / self.denominator(average)
+                average[...] = self.new_average(average, g)
+    fails_with(r"after step 1 of 20 .*square_avg is updated after the step", check_rmsprop, AverageAfter)
+
+
+def test_adam_common_bugs():
+    class NoSquare(StudentAdam):
+        def step(self, grads):
+            t = self.t = self.t + 1
+            beta1, beta2 = self.betas
+            for p, g, m, v in zip(self.params, grads, self.m, self.v):
+                m[...] = beta1 * m + (1 - beta1) * g
+                v[...] = beta2 * v + (1 - beta2) * g
+                p -= self.lr * (m / (1 - beta1**t)) / (np.sqrt(v / (1 - beta2**t)) + self.eps)
+    fails_with(r"adam: the parameters contain NaN or inf after step 1 of 20; v averages the gradient itself",
+               check_adam, NoSquare)
+
+    class CountsParameters(StudentAdam):  # self.t += 1 inside the loop over the parameters
+        def step(self, grads):
+            beta1, beta2 = self.betas
+            for p, g, m, v in zip(self.params, grads, self.m, self.v):
+                self.t += 1
+                m[...] = beta1 * m + (1 - beta1) * g
+                v[...] = beta2 * v + (1 - beta2) * g * g
+                p -= self.lr * (m / (1 - beta1**self.t)) / (np.sqrt(v / (1 - beta2**self.t)) + self.eps)
+    fails_with(r"after step 1 of 20 .*the step count t goes up once per parameter instead of once per step",
+               check_adam, CountsParameters)
+
+    class CorrectsInPlace(StudentAdam):
+        def step(self, grads):
+            t = self.t = self.t + 1
+            beta1, beta2 = self.betas
+            for p, g, m, v in zip(self.params, grads, self.m, self.v):
+                m[...] = (beta1 * m + (1 - beta1) * g) / (1 - beta1**t)
+                v[...] = (beta2 * v + (1 - beta2) * g * g) / (1 - beta2**t)
+                p -= self.lr * m / (np.sqrt(v) + self.eps)
+    fails_with(r"after step 2 of 20 .*the bias-corrected m_hat and v_hat are stored back as m and v",
+               check_adam, CorrectsInPlace)
+
+    class NoRoot(StudentAdam):
+        def step(self, grads):
+            t = self.t = self.t + 1
+            beta1, beta2 = self.betas
+            for p, g, m, v in zip(self.params, grads, self.m, self.v):
+                m[...] = beta1 * m + (1 - beta1) * g
+                v[...] = beta2 * v + (1 - beta2) * g * g
+                p -= self.lr * (m / (1 - beta1**t)) / (v / (1 - beta2**t) + self.eps)
+    fails_with(r"the square root is missing: divide by sqrt\(v_hat\) \+ eps", check_adam, NoRoot)
+
+
+def test_unknown_nan_gets_the_generic_advice():
+    class Exploding(StudentAdam):
+        def step(self, grads):
+            for p in self.params:
+                p[...] = np.inf
+    fails_with(r"adam: the parameters contain NaN or inf after step 1 of 20\. Hint: look for a division by zero",
+               check_adam, Exploding)
+
+
+def test_checks_need_no_torch_at_run_time():
+    """The reference is course.optim: the checks build no torch optimizer (torch may be absent)."""
+    import sys
+    loaded = "torch" in sys.modules
+    check_adam(optim.Adam)
+    check_sgd_momentum(optim.SGD, nesterov=True)
+    assert loaded or "torch" not in sys.modules

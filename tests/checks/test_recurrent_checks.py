@@ -6,11 +6,15 @@ import numpy as np
 import pytest
 
 from course.checks.judging import CheckFailed
+from tests.checks.failing import fails_with
 from course.checks.recurrent import (
+    GATES,
     check_lstm_backward,
     check_lstm_step_backward,
+    check_lstm_step_forward,
     check_rnn_backward,
     check_rnn_step_backward,
+    other_gate_orders,
 )
 from course.layers.lstm import lstm_backward, lstm_forward, lstm_step_backward, lstm_step_forward
 from course.layers.recurrent import rnn_backward, rnn_forward, rnn_step_backward, rnn_step_forward
@@ -174,6 +178,58 @@ def test_lstm_step_check_names_the_mistake(mistake, message):
         check_lstm_step_backward(*lstm_student(mistake)[:2])
 
 
+def reads_gates_in(order):
+    """An LSTM step (and sequence) forward that takes column block k as gate ``order[k]``."""
+    def step_forward(x, h_prev, c_prev, Wx, Wh, b):
+        blocks = dict(zip(order, np.split(x @ Wx + h_prev @ Wh + b, 4, axis=1)))
+        i, f, o, g = sigmoid(blocks["i"]), sigmoid(blocks["f"]), sigmoid(blocks["o"]), np.tanh(blocks["g"])
+        c = f * c_prev + i * g
+        return o * np.tanh(c), c, None
+
+    def forward(x, h0, Wx, Wh, b):
+        h, h_prev, c_prev = [], h0, np.zeros_like(h0)
+        for t in range(x.shape[1]):
+            h_prev, c_prev, _ = step_forward(x[:, t], h_prev, c_prev, Wx, Wh, b)
+            h.append(h_prev)
+        return np.stack(h, axis=1), None
+
+    return step_forward, forward
+
+
+def test_every_other_gate_order_is_listed_once_the_known_ones_first():
+    orders = other_gate_orders()
+    assert len(orders) == len(set(orders)) == 23 and GATES not in orders
+    assert orders[:4] == [("i", "f", "o", "g"), ("i", "g", "f", "o"), ("i", "o", "f", "g"), ("f", "i", "g", "o")]
+
+
+@pytest.mark.parametrize("order", other_gate_orders(), ids=lambda order: "".join(order))
+def test_lstm_checks_name_the_gate_order_the_student_used(order):
+    step_forward, forward = reads_gates_in(order)
+    named = rf"the gates are read in the order {', '.join(order)}\b.*this course use i, f, g, o"
+    message = fails_with(r"c is wrong .*" + named, check_lstm_step_forward, step_forward)
+    assert "Hint: c = f * c_prev + i * g; stack the gates i, f, g, o" in message
+    fails_with(r"h is wrong .*" + named, check_lstm_backward, forward, lstm_backward)
+
+
+def test_the_known_gate_orders_say_where_they_come_from():
+    for order, source in [(("i", "f", "o", "g"), "CS231n"), (("i", "g", "f", "o"), "TensorFlow 1"),
+                          (("i", "o", "f", "g"), "ONNX")]:
+        fails_with(source, check_lstm_step_forward, reads_gates_in(order)[0])
+    message = fails_with("f, i, g, o", check_lstm_step_forward, reads_gates_in(("f", "i", "g", "o"))[0])
+    assert "(" not in message.split("order f, i, g, o")[1].split(";")[0]
+
+
+@pytest.mark.parametrize("order", [("i", "f", "o", "g"), ("o", "g", "f", "i"), ("f", "i", "g", "o")],
+                         ids=lambda order: "".join(order))
+def test_lstm_step_check_names_the_stacking_of_the_gate_gradients(order):
+    def step_backward(dh, dc, cache):  # right dx, dh_prev, dc_prev; weight gradients restacked in ``order``
+        dx, dh_prev, dc_prev, *weight_grads = lstm_step_backward(dh, dc, cache)
+        blocks = [dict(zip(GATES, np.split(g, 4, axis=-1))) for g in weight_grads]
+        return (dx, dh_prev, dc_prev, *(np.concatenate([b[gate] for gate in order], axis=-1) for b in blocks))
+    fails_with(rf"dWx is wrong .*the gate gradients are stacked {', '.join(order)}; stack them i, f, g, o",
+               check_lstm_step_backward, lstm_step_forward, step_backward)
+
+
 def test_lstm_sequence_check_passes_the_reference_and_a_correct_student():
     for seed in range(2):
         check_lstm_backward(lstm_forward, lstm_backward, seed=seed)
@@ -197,3 +253,18 @@ def test_a_check_notices_inputs_changed_in_place():
         return out
     with pytest.raises(CheckFailed, match="changed its input x in place"):
         check_rnn_step_backward(scribbling_forward, rnn_step_backward)
+
+
+def test_lstm_sequence_check_notices_a_backward_pass_that_changes_its_inputs():
+    kept = {}
+
+    def forward(x, h0, Wx, Wh, b):
+        kept["Wx"] = Wx  # the caller's array; a cache in a dict is not looked into
+        h, cache = lstm_forward(x, h0, Wx, Wh, b)
+        return h, {"steps": cache}
+
+    def backward(dh, cache):
+        grads = lstm_backward(dh, cache["steps"])
+        kept["Wx"] *= 2
+        return grads
+    fails_with(r"lstm_backward: lstm_backward changed its input Wx in place", check_lstm_backward, forward, backward)

@@ -314,6 +314,35 @@ def _poke_AttentionExplorer(explorer):
     facts["warnings_building_again"] = _rebuilt_warnings(type(explorer))
     return facts
 
+def _poke_Quiz(quiz):
+    # A quiz draws no picture; what it shows is text, so "image_before" counts its first prompt's characters.
+    facts = {"image_before": len(quiz.prompts[0].value)}
+    def _answer(index, right):
+        question, control = quiz.questions[index], quiz.controls[index]
+        rights = [i for i, option in enumerate(getattr(question, "options", ())) if option.right]
+        wrong = next((i for i, option in enumerate(getattr(question, "options", ())) if not option.right), None)
+        if not hasattr(question, "options"):
+            control.value = repr(question.answer if right else question.answer * 2 + 1)
+        elif isinstance(control, ipywidgets.RadioButtons):
+            control.value = rights[0] if right else wrong
+        else:
+            for i, box in enumerate(control.children):
+                box.value = (i in rights) if right else (i == wrong)
+    _answer(0, True)
+    _answer(1, False)
+    quiz.check_button.click()
+    count = len(quiz.questions)
+    facts["right_answer_marked_right"] = quiz.feedback[0].value.startswith("✅")
+    facts["wrong_answer_marked_wrong"] = quiz.feedback[1].value.startswith("❌")
+    facts["unanswered_marked_unanswered"] = all(line.value.startswith("…") for line in quiz.feedback[2:])
+    facts["score_counted"] = quiz.score.value.startswith(f"<b>1 of {count} right</b>")
+    _answer(1, True)
+    facts["new_answer_cleared_feedback"] = quiz.feedback[1].value == ""
+    quiz.show_button.click()
+    facts["show_answers_revealed"] = all(line.value.startswith("💡") for line in quiz.feedback)
+    facts["warnings_building_again"] = _rebuilt_warnings(lambda: type(quiz)(quiz.questions, title=quiz.title))
+    return facts
+
 _widgets = {}
 for _widget in _course_widgets():
     _poke = globals().get("_poke_" + type(_widget).__name__)
@@ -396,7 +425,8 @@ def test_every_check_passes_and_the_summary_says_all(executed, source):
     printed = "".join(text(c) for c in notebook.cells)
     failed = [line for line in printed.splitlines() if "❌" in line]
     assert failed == [], f"checks failed on the Colab stand-in: {failed}"
-    exercises = sum(1 for c in notebook.cells if nbgrader_meta(c).get("grade"))
+    exercises = sum(1 for c in notebook.cells if c.cell_type == "code" and nbgrader_meta(c).get("grade")
+                    and not nbgrader_meta(c).get("solution"))  # tests, not the written answers
     assert f"{exercises} of {exercises} exercises pass." in printed, \
         f"the summary should say {exercises} of {exercises}: {printed[printed.rfind('exercises pass') - 20:]!r}"
 

@@ -85,3 +85,61 @@ def test_softmax_is_shift_invariant_and_stable():
 def test_activation_rejects_non_numbers():
     with pytest.raises(ValueError, match="relu_forward: x must hold numbers"):
         layers.relu_forward(np.array(["a", "b"]))
+
+
+# Regression tests (issue 14, item 8): aliasing caches, edge cases and hyperparameters --------------
+
+
+@pytest.mark.parametrize("name", ["relu", "leaky_relu", "elu", "sigmoid", "tanh"])
+def test_changing_x_or_out_in_place_after_the_forward_pass_leaves_the_backward_pass_intact(rng, name):
+    forward, backward = getattr(layers, f"{name}_forward"), getattr(layers, f"{name}_backward")
+    x, dout = rng.normal(size=(3, 4)), rng.normal(size=(3, 4))
+    expected = backward(dout, forward(x.copy())[1])
+    out, cache = forward(x)
+    out *= 2.0  # sigmoid and tanh used to return one array as both out and cache
+    x += 5.0    # relu, leaky_relu and elu used to keep the caller's x itself as the cache
+    np.testing.assert_array_equal(backward(dout, cache), expected)
+
+
+def test_sigmoid_forward_and_backward_are_exact_at_plus_and_minus_1000_without_overflow():
+    x = np.array([-1000.0, -30.0, 0.0, 30.0, 1000.0])
+    with np.errstate(over="raise"):
+        s, cache = layers.sigmoid_forward(x)
+        ds = layers.sigmoid_backward(np.ones(5), cache)
+    torch_s = torch.sigmoid(tensor(x, grad=False)).numpy()
+    np.testing.assert_allclose(s, torch_s, rtol=1e-15, atol=0)
+    assert s[0] == 0.0 and s[-1] == 1.0 and s[2] == 0.5
+    np.testing.assert_allclose(ds, torch_s * (1.0 - torch_s), rtol=1e-15, atol=0)
+
+
+def test_softmax_over_an_axis_of_length_zero_is_empty_as_in_torch():
+    x = np.zeros((2, 0, 3))
+    for axis in (1, 0, -1):
+        assert layers.softmax(x, axis=axis).shape == torch.softmax(tensor(x, grad=False), dim=axis).shape
+        assert layers.log_softmax(x, axis=axis).shape == (2, 0, 3)
+
+
+@pytest.mark.parametrize("axis, message", [
+    (2, r"softmax: axis 2 does not exist in an array of 2 dimensions; use an axis from -2 to 1\."),
+    (-3, r"softmax: axis -3 does not exist in an array of 2 dimensions"),
+    (1.0, r"softmax: axis must be an integer such as -1 \(the last axis\), got 1\.0\."),
+    ("last", r"softmax: axis must be an integer such as -1 \(the last axis\), got 'last'\."),
+    (None, r"softmax: axis must be an integer"),
+])
+def test_softmax_explains_a_bad_axis_in_one_sentence(axis, message):
+    with pytest.raises(ValueError, match=message):
+        layers.softmax(np.zeros((2, 3)), axis=axis)
+    with pytest.raises(ValueError, match=message.replace("softmax", "log_softmax", 1)):
+        layers.log_softmax(np.zeros((2, 3)), axis=axis)
+
+
+def test_softmax_of_a_single_number_asks_for_an_array():
+    with pytest.raises(ValueError, match=r"softmax: x is a single number \(0 dimensions\)"):
+        layers.softmax(np.float64(2.0))
+
+
+@pytest.mark.parametrize("name", ["leaky_relu", "elu"])
+@pytest.mark.parametrize("alpha", ["0.1", None, np.nan, np.inf, True])
+def test_activation_slope_must_be_a_finite_number(name, alpha):
+    with pytest.raises(ValueError, match=rf"{name}_forward: alpha must be a finite number, got"):
+        getattr(layers, f"{name}_forward")(np.zeros(3), alpha=alpha)

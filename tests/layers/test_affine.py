@@ -41,3 +41,15 @@ def test_affine_rejects_mismatched_shapes_in_one_sentence():
         affine_forward(np.zeros((4, 2, 3)), np.zeros((5, 2)), np.zeros(2))
     with pytest.raises(ValueError, match=r"b must have shape \(2,\)"):
         affine_forward(np.zeros((4, 5)), np.zeros((5, 2)), np.zeros(3))
+
+
+def test_affine_of_an_empty_batch_works_like_torch(rng):
+    x, w, b = np.zeros((0, 2, 3)), rng.normal(size=(6, 4)), rng.normal(size=4)
+    out, cache = affine_forward(x, w, b)
+    tx, tw, tb = tensor(x), tensor(w), tensor(b)
+    tout = torch.nn.functional.linear(tx.reshape(0, 6), tw.T, tb)
+    dx, dw, db = affine_backward(np.zeros((0, 4)), cache)  # used to crash: reshape(0, -1)
+    gx, gw, gb = torch_grads(tout, np.zeros((0, 4)), tx, tw, tb)
+    assert out.shape == (0, 4) and dx.shape == x.shape
+    assert_close(dw, gw, what="dw")
+    assert_close(db, gb, what="db")

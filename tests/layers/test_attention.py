@@ -113,3 +113,31 @@ def test_attention_rejects_bad_input_in_one_sentence():
         scaled_dot_product_attention(q, k, v, mask=np.ones((5, 3), dtype=bool))
     with pytest.raises(ValueError, match="d_model must be a non-negative integer"):
         positional_encoding(4, 2.5)
+
+
+def test_attention_over_no_keys_gives_zeros_as_in_torch(rng):
+    q, k, v = rng.normal(size=(2, 3, 4)), np.zeros((2, 0, 4)), np.zeros((2, 0, 5))
+    out, cache = scaled_dot_product_attention(q, k, v)  # used to crash: max of an empty axis
+    tq, tk, tv = tensor(q), tensor(k), tensor(v)
+    tout = F.scaled_dot_product_attention(tq, tk, tv)
+    assert_close(out, tout, what="out")
+    dout = rng.normal(size=out.shape)
+    for ours, theirs, name in zip(scaled_dot_product_attention_backward(dout, cache), torch_grads(tout, dout, tq, tk, tv),
+                                  ("dq", "dk", "dv")):
+        assert_close(ours, theirs, what=name)
+
+
+@pytest.mark.parametrize("function, arguments, message", [
+    (causal_mask, ("4",), r"causal_mask: length must be a non-negative integer, got '4'\."),
+    (causal_mask, (None,), r"causal_mask: length must be a non-negative integer, got None\."),
+    (positional_encoding, ("8", 4), r"positional_encoding: length must be a non-negative integer, got '8'\."),
+    (positional_encoding, (8, float("nan")), r"positional_encoding: d_model must be a non-negative integer, got nan\."),
+])
+def test_sizes_that_are_not_whole_numbers_are_refused_in_one_sentence(function, arguments, message):
+    with pytest.raises(ValueError, match=message):
+        function(*arguments)
+
+
+def test_whole_numbers_written_as_floats_are_still_accepted():
+    np.testing.assert_array_equal(causal_mask(3.0), causal_mask(3))
+    np.testing.assert_array_equal(positional_encoding(4.0, 6.0), positional_encoding(4, 6))

@@ -92,3 +92,7 @@ def test_conv_transpose_rejects_bad_input_in_one_sentence():
     _, cache = conv_transpose_forward(x, w, b, 2, 1, 1)
     with pytest.raises(ValueError, match=r"dout has shape \(2, 2, 7, 7\) but the layer's output had shape \(2, 2, 8, 8\)"):
         conv_transpose_backward(np.zeros((2, 2, 7, 7)), cache)
+
+
+def test_conv_transpose_of_an_empty_batch_works_like_torch(rng):
+    assert_matches_torch(rng, (0, 3, 4, 4), (3, 2, 3, 3), 2, 1, 1)  # the backward pass used to crash

@@ -179,3 +179,9 @@ def test_conv_backward_rejects_a_wrong_upstream_shape():
     _, cache = conv_forward(np.zeros((2, 3, 5, 5)), np.zeros((4, 3, 3, 3)), np.zeros(4))
     with pytest.raises(ValueError, match=r"dout has shape \(2, 4, 5, 5\) but the layer's output had shape \(2, 4, 3, 3\)"):
         conv_backward(np.zeros((2, 4, 5, 5)), cache)
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_conv_of_an_empty_batch_works_like_torch(rng, version):
+    # the fast backward pass used to crash here: reshape(0, F, -1) cannot infer its last axis
+    assert_conv_matches_torch(*VERSIONS[version], rng, (0, 2, 5, 5), (3, 2, 3, 3), 2, 1)

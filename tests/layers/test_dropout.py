@@ -103,3 +103,15 @@ def test_dropout_rejects_bad_arguments_in_one_sentence():
     _, cache = dropout_forward(np.ones((2, 3)), 0.5, "train", seed=0)
     with pytest.raises(ValueError, match=r"dout has shape \(3, 2\)"):
         dropout_backward(np.ones((3, 2)), cache)
+
+
+@pytest.mark.parametrize("seed", ["0", -1, 1.5, True])
+def test_dropout_explains_a_bad_seed_in_one_sentence(seed):
+    with pytest.raises(ValueError, match=r"dropout_forward: seed must be None \(a fresh mask each call\), "
+                                         r"a non-negative integer or a np.random.Generator, got "):
+        dropout_forward(np.ones(3), 0.5, "train", seed=seed)
+
+
+def test_dropout_accepts_a_generator_as_its_seed():
+    first = dropout_forward(np.ones(50), 0.5, "train", seed=np.random.default_rng(3))[0]
+    np.testing.assert_array_equal(first, dropout_forward(np.ones(50), 0.5, "train", seed=3)[0])

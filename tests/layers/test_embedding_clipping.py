@@ -78,5 +78,25 @@ def test_clip_grad_norm_rejects_what_it_cannot_scale_in_place():
         clip_grad_norm([np.zeros(2), [1.0, 2.0]], 1.0)
     with pytest.raises(ValueError, match="got ndarray of dtype int64"):
         clip_grad_norm({"W": np.arange(3)}, 1.0)
-    with pytest.raises(ValueError, match="max_norm must not be negative"):
+    with pytest.raises(ValueError, match="max_norm must be a non-negative number, got -1"):
         clip_grad_norm([np.zeros(2)], -1.0)
+
+
+@pytest.mark.parametrize("max_norm, norm_type, message", [
+    (None, 2.0, r"max_norm must be a non-negative number, got None"),
+    ("1.0", 2.0, r"max_norm must be a non-negative number, got '1.0'"),
+    (np.nan, 2.0, r"max_norm must be a non-negative number, got nan"),
+    (1.0, "2", r"norm_type must be a number p >= 1 or np.inf, got '2'"),
+    (1.0, 0.5, r"norm_type must be a number p >= 1 or np.inf, got 0.5"),
+])
+def test_clip_grad_norm_explains_bad_settings_in_one_sentence(max_norm, norm_type, message):
+    with pytest.raises(ValueError, match=r"^clip_grad_norm: " + message):
+        clip_grad_norm([np.ones(3)], max_norm, norm_type=norm_type)
+
+
+def test_clip_grad_norm_with_an_infinite_max_norm_only_measures_as_torch():
+    grads = [np.array([3.0, 4.0])]
+    parameter = torch.nn.Parameter(torch.zeros(2, dtype=torch.float64))
+    parameter.grad = torch.tensor([3.0, 4.0], dtype=torch.float64)
+    assert clip_grad_norm(grads, np.inf) == 5.0 == torch.nn.utils.clip_grad_norm_([parameter], np.inf).item()
+    np.testing.assert_array_equal(grads[0], parameter.grad.numpy())  # nothing scaled

@@ -70,3 +70,56 @@ def test_losses_explain_bad_labels_and_shapes():
         softmax_cross_entropy(np.zeros((2, 3)), np.array([0, 3]))
     with pytest.raises(ValueError, match=r"pred has shape \(2, 3\) but target has shape \(3, 2\)"):
         mse_loss(np.zeros((2, 3)), np.zeros((3, 2)))
+
+
+# Regression tests (issue 14, item 8) -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("label", [0, 2])
+def test_a_ruled_out_class_with_score_minus_infinity_costs_nothing_without_smoothing(label):
+    scores = np.array([[0.0, -np.inf, 1.0]])  # used to give NaN: 0 * (-inf) in the smoothing term
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        loss, dscores = softmax_cross_entropy(scores, np.array([label]))
+    ts = tensor(scores)
+    tloss = F.cross_entropy(ts, torch.tensor([label]))
+    tloss.backward()
+    assert loss == pytest.approx(tloss.item(), rel=1e-12)  # 1.3133 for label 0
+    np.testing.assert_allclose(dscores, ts.grad.numpy(), rtol=1e-12, atol=1e-15)
+
+
+def test_a_ruled_out_class_with_a_positive_target_costs_infinitely_much_as_in_torch():
+    scores = np.array([[0.0, -np.inf, 1.0]])
+    for label, smoothing in ((1, 0.0), (0, 0.1)):
+        loss, _ = softmax_cross_entropy(scores, np.array([label]), label_smoothing=smoothing)
+        assert loss == np.inf == F.cross_entropy(tensor(scores, grad=False), torch.tensor([label]),
+                                                 label_smoothing=smoothing).item()
+
+
+@pytest.mark.parametrize("smoothing, message", [
+    (None, r"label_smoothing must be a number in \[0, 1\], got None \(0\.0 means no smoothing\)\."),
+    ("0.1", r"label_smoothing must be a number in \[0, 1\], got '0\.1'"),
+    (1.5, r"label_smoothing must be a number in \[0, 1\], got 1\.5"),
+    (-0.1, r"label_smoothing must be a number in \[0, 1\], got -0\.1"),
+    (np.nan, r"label_smoothing must be a number in \[0, 1\], got nan"),
+])
+def test_label_smoothing_must_be_a_number_between_zero_and_one(smoothing, message):
+    with pytest.raises(ValueError, match=r"^softmax_cross_entropy: " + message):
+        softmax_cross_entropy(np.zeros((2, 3)), np.array([0, 1]), label_smoothing=smoothing)
+
+
+def test_scores_without_any_class_are_refused_in_one_sentence():
+    with pytest.raises(ValueError, match=r"scores has shape \(2, 0\), with no class column"):
+        softmax_cross_entropy(np.zeros((2, 0)), np.array([0, 0]))
+
+
+def test_losses_of_an_empty_batch_are_nan_as_in_torch_with_an_empty_gradient():
+    with np.errstate(all="raise"):  # NaN by definition, not by a 0 / 0 that NumPy warns about
+        results = [
+            (softmax_cross_entropy(np.zeros((0, 3)), np.zeros(0, dtype=int)), (0, 3),
+             F.cross_entropy(torch.zeros(0, 3), torch.zeros(0, dtype=torch.long))),
+            (mse_loss(np.zeros((0, 2)), np.zeros((0, 2))), (0, 2), F.mse_loss(torch.zeros(0, 2), torch.zeros(0, 2))),
+            (bce_with_logits(np.zeros(0), np.zeros(0)), (0,),
+             F.binary_cross_entropy_with_logits(torch.zeros(0), torch.zeros(0))),
+        ]
+    for (loss, grad), shape, theirs in results:
+        assert np.isnan(loss) and np.isnan(theirs.item()) and grad.shape == shape

@@ -122,3 +122,21 @@ def test_multihead_attention_rejects_bad_input_in_one_sentence(rng):
         multihead_attention_forward(x, x, x, params, 2, attn_mask=np.zeros((2, 3, 3), dtype=bool))
     with pytest.raises(ValueError, match="add_bias_kv and add_zero_attn"):
         multihead_weights_from_torch(torch.nn.MultiheadAttention(6, 2, add_bias_kv=True))
+
+
+@pytest.mark.parametrize("num_heads, message", [
+    ("2", r"num_heads must be a positive integer, got '2'\."),
+    (None, r"num_heads must be a positive integer, got None\."),
+    (0, r"num_heads must be a positive integer, got 0\."),
+])
+def test_num_heads_that_is_not_a_positive_integer_is_refused_in_one_sentence(rng, num_heads, message):
+    params = multihead_weights_from_torch(torch.nn.MultiheadAttention(6, 2, batch_first=True))
+    x = rng.normal(size=(2, 3, 6))
+    with pytest.raises(ValueError, match=r"^multihead_attention_forward: " + message):
+        multihead_attention_forward(x, x, x, params, num_heads)
+
+
+def test_params_that_are_not_a_dict_are_refused_in_one_sentence(rng):
+    x = rng.normal(size=(2, 3, 6))
+    with pytest.raises(ValueError, match=r"params must be a dict with the keys Wq, Wk, Wv, bq, bk, bv, Wo, bo, got list"):
+        multihead_attention_forward(x, x, x, [np.zeros((6, 6))], 2)

@@ -244,3 +244,63 @@ def test_groupnorm_rejects_groups_that_do_not_divide_the_channels():
         groupnorm_forward(np.zeros((2, 6, 3, 3)), np.ones(6), np.zeros(6), groups=4)
     with pytest.raises(ValueError, match=r"one value per channel"):
         groupnorm_forward(np.zeros((2, 6, 3, 3)), np.ones(3), np.zeros(3), groups=3)
+
+
+# Regression tests (issue 14, item 8): empty batches and bad eps ----------------------------------
+
+
+def test_groupnorm_and_layernorm_of_an_empty_batch_work_like_torch(rng):
+    gamma, beta = random_affine(rng, 4)
+    x, dout = np.zeros((0, 4, 3, 3)), np.zeros((0, 4, 3, 3))
+    out, cache = groupnorm_forward(x, gamma, beta, groups=2)  # used to crash: reshape(0, 2, -1)
+    assert_matches_torch(torch_norm_module(torch.nn.GroupNorm(2, 4), gamma, beta), x, dout, out,
+                         groupnorm_backward(dout, cache))
+    x, dout = np.zeros((0, 4)), np.zeros((0, 4))
+    out, cache = layernorm_forward(x, gamma, beta)
+    assert_matches_torch(torch_norm_module(torch.nn.LayerNorm(4), gamma, beta), x, dout, out,
+                         layernorm_backward(dout, cache))
+
+
+@pytest.mark.parametrize("spatial", [False, True])
+def test_batchnorm_of_an_empty_batch_in_training_mode_changes_nothing_as_torch(rng, spatial):
+    gamma, beta = random_affine(rng, 3)
+    shape = (0, 3, 2, 2) if spatial else (0, 3)
+    module = torch_norm_module((torch.nn.BatchNorm2d if spatial else torch.nn.BatchNorm1d)(3), gamma, beta).train()
+    bn_param = {"mode": "train", "running_mean": rng.normal(size=3), "running_var": rng.uniform(1, 2, size=3)}
+    with torch.no_grad():
+        module.running_mean.copy_(torch.from_numpy(bn_param["running_mean"]))
+        module.running_var.copy_(torch.from_numpy(bn_param["running_var"]))
+    forward, backward = ((spatial_batchnorm_forward, spatial_batchnorm_backward) if spatial
+                         else (batchnorm_forward, batchnorm_backward))
+    x, dout = np.zeros(shape), np.zeros(shape)
+    out, cache = forward(x, gamma, beta, bn_param)
+    assert_matches_torch(module, x, dout, out, backward(dout, cache))
+    assert_close(bn_param["running_mean"], module.running_mean, what="running_mean")
+    assert_close(bn_param["running_var"], module.running_var, what="running_var")
+
+
+BAD_EPSILONS = [("1e-5", "'1e-5'"), (None, "None"), (-1e-5, "-1e-05"), (np.nan, "nan"), (True, "True")]
+
+
+@pytest.mark.parametrize("eps, shown", BAD_EPSILONS)
+def test_layernorm_and_groupnorm_explain_a_bad_eps_in_one_sentence(eps, shown):
+    tail = rf"must be a non-negative number, got {shown} \(a small positive constant such as 1e-5\)\.$"
+    with pytest.raises(ValueError, match=r"^layernorm_forward: eps " + tail):
+        layernorm_forward(np.zeros((2, 4)), np.ones(4), np.zeros(4), eps=eps)
+    with pytest.raises(ValueError, match=r"^groupnorm_forward: eps " + tail):
+        groupnorm_forward(np.zeros((2, 4, 3)), np.ones(4), np.zeros(4), 2, eps=eps)
+
+
+@pytest.mark.parametrize("eps, shown", BAD_EPSILONS)
+def test_batchnorm_explains_a_bad_eps_in_one_sentence(eps, shown):
+    tail = rf"bn_param\['eps'\] must be a non-negative number, got {shown} "
+    with pytest.raises(ValueError, match=r"^batchnorm_forward: " + tail):
+        batchnorm_forward(np.zeros((2, 4)), np.ones(4), np.zeros(4), {"eps": eps})
+    with pytest.raises(ValueError, match=r"^spatial_batchnorm_forward: " + tail):  # named after itself
+        spatial_batchnorm_forward(np.zeros((2, 4, 2, 2)), np.ones(4), np.zeros(4), {"eps": eps, "mode": "test"})
+
+
+def test_an_eps_of_zero_is_allowed_as_in_torch(rng):
+    x = rng.normal(size=(3, 5))
+    out, _ = layernorm_forward(x, np.ones(5), np.zeros(5), eps=0.0)
+    assert_close(out, torch.nn.functional.layer_norm(tensor(x, grad=False), (5,), eps=0.0), what="out")

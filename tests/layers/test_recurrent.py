@@ -107,3 +107,13 @@ def test_rnn_weights_from_torch_refuses_what_it_cannot_represent():
         rnn_weights_from_torch(torch.nn.RNN(3, 4, num_layers=2))
     Wx, Wh, b = rnn_weights_from_torch(torch.nn.RNNCell(3, 4, bias=False))
     assert Wx.shape == (3, 4) and Wh.shape == (4, 4) and not b.any()
+
+
+def test_changing_the_returned_hidden_state_leaves_the_step_cache_intact(rng):
+    x, h_prev = rng.normal(size=(2, 3)), rng.normal(size=(2, 4))
+    Wx, Wh, b, dh = rng.normal(size=(3, 4)), rng.normal(size=(4, 4)), rng.normal(size=4), rng.normal(size=(2, 4))
+    expected = rnn_step_backward(dh, rnn_step_forward(x, h_prev, Wx, Wh, b)[1])
+    h, cache = rnn_step_forward(x, h_prev, Wx, Wh, b)
+    h *= 0.0  # h used to be the cache's own array, so the backward pass read zeros
+    for ours, theirs in zip(rnn_step_backward(dh, cache), expected):
+        np.testing.assert_array_equal(ours, theirs)

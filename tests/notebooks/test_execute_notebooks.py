@@ -7,6 +7,12 @@ import pytest
 from tests.notebook_tools import ROOT, SOLUTIONS, errors, execute, nbgrader_meta, read, student_version, text
 
 
+def is_test(cell):
+    """An autograded test cell (not an answer a lecturer grades by hand)."""
+    meta = nbgrader_meta(cell)
+    return cell.cell_type == "code" and meta.get("grade") and not meta.get("solution")
+
+
 @functools.lru_cache(maxsize=None)
 def run_solution(path):
     return execute(read(path), cwd=path.parent)
@@ -20,21 +26,21 @@ def executed_solution(request):
 def test_solution_runs_top_to_bottom_without_errors(executed_solution):
     failing = [(i, e.ename, e.evalue) for i, c in enumerate(executed_solution.cells) for e in errors(c)]
     assert failing == []
-    graded = [c for c in executed_solution.cells if nbgrader_meta(c).get("grade")]
+    graded = [c for c in executed_solution.cells if is_test(c)]
     assert graded and all(c.execution_count for c in graded)
 
 
 def test_solution_passes_every_check_and_the_summary_counts_all(executed_solution):
     printed = "".join(text(c) for c in executed_solution.cells)
     assert "❌" not in printed
-    exercises = sum(1 for c in executed_solution.cells if nbgrader_meta(c).get("grade"))
+    exercises = sum(1 for c in executed_solution.cells if is_test(c))
     assert f"{exercises} of {exercises} exercises pass." in printed
 
 
 @pytest.mark.parametrize("source", SOLUTIONS, ids=lambda p: p.stem)
 def test_student_version_runs_up_to_its_first_exercise(source, tmp_path):
     notebook = read(student_version(source))
-    first_test = next(i for i, c in enumerate(notebook.cells) if nbgrader_meta(c).get("grade"))
+    first_test = next(i for i, c in enumerate(notebook.cells) if is_test(c))
     notebook.cells = notebook.cells[:first_test]  # up to, not including, the first graded test
     executed = execute(notebook, cwd=tmp_path)
     assert [e.evalue for c in executed.cells for e in errors(c)] == []

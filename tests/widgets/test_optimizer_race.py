@@ -2,8 +2,30 @@
 import numpy as np
 import pytest
 
+from course import optim
 from course.optim import Adam
-from course.widgets.optimizer_race import OPTIMIZERS, SURFACES, OptimizerRace, OptimizerRaceExplorer
+from course.widgets.optimizer_race import COURSE_OPTIMIZERS, OPTIMIZERS, SURFACES, OptimizerRace, OptimizerRaceExplorer
+
+
+class StillSGD:
+    """A stand-in for a student's SGD that never moves (momentum or not): which class ran shows."""
+
+    def __init__(self, params, lr, momentum=0.0, nesterov=False):
+        self.params, self.lr = list(params), lr
+
+    def step(self, grads):
+        pass
+
+
+class DoubleSGD(optim.SGD):
+    """Steps twice as far as plain SGD."""
+
+    def step(self, grads):
+        super().step([2.0 * g for g in grads])
+
+
+def own(**classes):
+    return {**COURSE_OPTIMIZERS, **classes}
 
 
 @pytest.fixture
@@ -71,3 +93,41 @@ def test_a_diverging_optimizer_stops_cleanly_and_is_named(explorer):
 def test_an_unknown_surface_is_refused_in_one_sentence():
     with pytest.raises(ValueError, match="unknown surface 'flat'"):
         OptimizerRace("flat")
+
+
+def test_the_race_uses_the_classes_it_is_given_and_course_optim_by_default():
+    assert OptimizerRace(steps=1).optimizers == {"SGD": optim.SGD, "RMSprop": optim.RMSprop, "Adam": optim.Adam}
+    surface = SURFACES["elongated bowl"]
+    race = OptimizerRace(lr=0.01, steps=3, optimizers=own(SGD=StillSGD))
+    assert race.optimizers["SGD"] is StillSGD and race.optimizers["Adam"] is optim.Adam
+    for name in ("SGD", "momentum 0.9"):  # both SGD racers run the given class
+        assert np.allclose(race.paths[name], np.array(surface.start)) and len(race.paths[name]) == 4
+    default = OptimizerRace(lr=0.01, steps=3)
+    assert np.allclose(race.paths["Adam"], default.paths["Adam"])
+    doubled = OptimizerRace(lr=0.01, steps=1, optimizers=own(SGD=DoubleSGD))
+    assert np.allclose(doubled.paths["SGD"][1], np.array(surface.start) - 0.02 * surface.gradient(*surface.start))
+
+
+def test_the_explorer_hands_its_classes_to_the_race():
+    explorer = OptimizerRaceExplorer(steps=5, optimizers=own(SGD=StillSGD))
+    assert explorer.race.optimizers["SGD"] is StillSGD
+    explorer.lr.value = 0.02  # a rerun keeps the given classes
+    assert np.allclose(explorer.race.paths["SGD"], np.array(SURFACES["elongated bowl"].start))
+
+
+def test_missing_or_wrong_optimizers_are_refused_in_one_sentence():
+    with pytest.raises(ValueError, match="optimizers has no 'Adam'; the race needs a class for each of"):
+        OptimizerRace(optimizers={"SGD": optim.SGD, "RMSprop": optim.RMSprop})
+    with pytest.raises(TypeError, match="optimizers must be a dict of classes"):
+        OptimizerRace(optimizers=[optim.SGD, optim.RMSprop, optim.Adam])
+    with pytest.raises(TypeError, match=r"optimizers\['RMSprop'\] should be an optimizer class, not str"):
+        OptimizerRace(optimizers=own(RMSprop="RMSprop"))
+
+
+def test_while_grading_the_race_runs_but_no_picture_is_drawn(monkeypatch):
+    monkeypatch.setenv("COURSE_GRADING", "1")
+    explorer = OptimizerRaceExplorer(steps=10, optimizers=own(SGD=DoubleSGD))
+    assert explorer.view.image.value == b""
+    assert len(explorer.race.paths["Adam"]) == 11 and "10</b> steps" in explorer.status.value
+    explorer.more_button.click()
+    assert len(explorer.race.paths["Adam"]) == 61 and explorer.view.image.value == b""

@@ -12,7 +12,7 @@ from ..arithmetic.receptive_field import receptive_field as reference_receptive_
 from ..arithmetic.sizes import conv_output_size as reference_conv_output_size
 from ..arithmetic.specs import AvgPool, Conv, Flatten, Linear, MaxPool, layer_shapes
 from ..arithmetic.table import architecture_table
-from .judging import CheckFailed, call_student, quiet
+from .judging import CheckFailed, Mistake, call_student, quiet
 
 # The worked examples of the lecture notes (corrected): three 3x3 convolutions; conv 3/1, max-pool
 # 2/2, conv 1/1, max-pool 4/2; LeNet's C1, S2, C3, S4, C5.
@@ -116,7 +116,8 @@ def check_receptive_field(receptive_field, seed=0, trials=10, dilation=True):
     raise CheckFailed(
         f"{exercise}: for layers {given} it returned {values}, expected {expected}"
         + (f"; {diagnosis}." if diagnosis else ".")
-        + " Hint: r = 1, jump = 1; for each layer r += (k - 1) * d * jump, then jump *= s."
+        + " Hint: r = 1, jump = 1; for each layer r += (k - 1) * d * jump, then jump *= s.",
+        mistake=Mistake.named(exercise, "", diagnosis)
     )
 
 
@@ -160,7 +161,8 @@ def check_conv_output_size(conv_output_size, seed=0, trials=30, dilation=True, r
         diagnosis = _consistent_diagnosis(answers, _wrong_output_sizes)
         raise CheckFailed(
             f"{exercise}: for {described} it returned {got}, expected {expected}" + (f"; {diagnosis}." if diagnosis else ".")
-            + " Hint: (n + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1."
+            + " Hint: (n + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1.",
+            mistake=Mistake.named(exercise, "", diagnosis)
         )
     if require_error:
         _expect_value_error(exercise, "for n=3, kernel=5 the kernel does not fit", conv_output_size, 3, 5)
@@ -252,7 +254,8 @@ def check_conv_params(conv_params, seed=0, trials=30, groups=True, pairs=True, r
         raise CheckFailed(
             f"{exercise}: for {described} it returned {got}, expected {expected}" + (f"; {diagnosis}." if diagnosis else ".")
             + " Hint: count the weights of one filter (it covers c_in / groups channels, kh x kw each), multiply by "
-              "the number of filters, then add the biases."
+              "the number of filters, then add the biases.",
+            mistake=Mistake.named(exercise, "", diagnosis)
         )
     if require_error:
         _expect_value_error(exercise, "groups=2 does not divide c_in=3", conv_params, 3, 4, 3, groups=2)

@@ -78,3 +78,16 @@ def test_the_mistake_survives_pickling_between_processes():
     error = failure(check_affine_backward, affine_forward, averaging_backward)
     copy = pickle.loads(pickle.dumps(error))
     assert copy.mistake == error.mistake and str(copy) == str(error)
+
+
+def test_the_arithmetic_checks_hand_over_their_diagnosis():
+    from course.checks import check_conv_output_size
+
+    def padding_once(n, kernel, stride=1, padding=0, dilation=1):
+        if n + 2 * padding < dilation * (kernel - 1) + 1:
+            raise ValueError("the kernel does not fit")
+        return (n + padding - dilation * (kernel - 1) - 1) // stride + 1
+
+    error = failure(check_conv_output_size, padding_once)
+    assert error.mistake.id == "conv_output_size/the-padding-is-counted-once-it-is-added-on-both-sides-n-#-padding"
+    assert error.mistake.sentence.split("; ")[0] in str(error)

@@ -15,10 +15,9 @@ import zipfile
 from datetime import datetime, timezone
 from pathlib import Path
 
+from .autograde import MAX_DATA_BYTES  # per submission: as much as grading copies into a kernel's folder
 from .course_directory import REPOSITORY_ROOT, assignments
-from .lms_names import MOODLE_TEXT, decode
-
-MAX_DATA_BYTES = 64 * 1024 * 1024  # per submission, as much as grading copies into a kernel's folder
+from .lms_names import CANVAS, MOODLE, MOODLE_TEXT, decode
 
 
 def _size(count):
@@ -154,8 +153,6 @@ def _join(*sentences):
 def _flat_data_file(entry, assignment):
     """``(LmsName, file name)`` when ``entry`` is a data file that Moodle or Canvas handed out
     beside a student's notebook (``Alice Smith_12345_assignsubmission_file_data.csv``)."""
-    from .lms_names import CANVAS, MOODLE
-
     if entry.is_dir() or entry.suffix.lower() in (".zip", ".ipynb"):
         return None
     lms = decode(entry.name, assignment)

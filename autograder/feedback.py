@@ -1,10 +1,7 @@
 """Per-student HTML feedback: for each test, what was expected, what the submission gave, and a
 hint — taken from the check's message, never from the test's code, so hidden tests stay hidden."""
 import html
-import warnings
 from pathlib import Path
-
-from nbgrader.api import Gradebook, MissingEntry
 
 from . import gradebook
 
@@ -32,26 +29,6 @@ def _message_cell(message):
     if hint:
         cell += f'<div class="hint">Hint: {html.escape(hint)}</div>'
     return cell
-
-
-def written_answers(course, assignment, student):
-    """``[(grade_id, points or None, max_points)]`` of the answers a lecturer grades by hand
-    (None: not graded yet), from nbgrader's gradebook."""
-    found = []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        with Gradebook(f"sqlite:///{Path(course).resolve() / 'gradebook.db'}") as book:
-            try:
-                submission = book.find_submission(assignment, student)
-            except MissingEntry:
-                return found
-            for notebook in submission.notebooks:
-                answers = {cell.name for cell in notebook.notebook.solution_cells}
-                for grade in notebook.grades:
-                    if grade.name in answers:
-                        graded = grade.manual_score is not None
-                        found.append((grade.name, grade.score if graded else None, grade.max_score))
-    return found
 
 
 def render(result, score, written=()):
@@ -103,6 +80,6 @@ def write_feedback(course, assignment, students=None):
         score = recorded[student][0]
         target = course / "feedback" / student / assignment / "feedback.html"
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(render(result, score, written_answers(course, assignment, student)), encoding="utf-8")
+        target.write_text(render(result, score, gradebook.written_answers(course, assignment, student)), encoding="utf-8")
         written.append(target)
     return written

@@ -202,6 +202,26 @@ def reports(course, assignment):
     return [read_report(path) for path in sorted((Path(course) / "autograded").glob(f"*/{assignment}/{REPORT}"))]
 
 
+def written_answers(course, assignment, student):
+    """``[(grade_id, points or None, max_points)]`` of the answers a lecturer grades by hand
+    (None: not graded yet), from nbgrader's gradebook."""
+    found = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with Gradebook(f"sqlite:///{Path(course).resolve() / 'gradebook.db'}") as book:
+            try:
+                submission = book.find_submission(assignment, student)
+            except MissingEntry:
+                return found
+            for notebook in submission.notebooks:
+                answers = {cell.name for cell in notebook.notebook.solution_cells}
+                for grade in notebook.grades:
+                    if grade.name in answers:
+                        graded = grade.manual_score is not None
+                        found.append((grade.name, grade.score if graded else None, grade.max_score))
+    return found
+
+
 def read_report(path):
     data = json.loads(Path(path).read_text())
     data["verdicts"] = [TestVerdict(**v) for v in data["verdicts"]]
@@ -218,4 +238,4 @@ def _write_atomically(path, text):
 
 
 __all__ = ["HISTORY", "REPORT", "RUNS", "SourceCell", "graded_hash", "history", "is_graded", "max_score", "read_report", "record",
-           "record_run", "report_path", "reports", "runs", "scores", "source_cells", "submission_hash"]
+           "record_run", "report_path", "reports", "runs", "scores", "source_cells", "submission_hash", "written_answers"]

@@ -12,12 +12,12 @@ remaining code found in the other, from 0 to 1.
 Writes ``similarity-LAB.csv`` (student_a, student_b, similarity; highest first) and
 ``similarity-LAB.html`` (the top pairs side by side, shared code highlighted).
 """
+import copy
 import csv
 import dataclasses
 import html
 import io
 import itertools
-import re
 from pathlib import Path
 
 import nbformat
@@ -26,8 +26,6 @@ import numpy as np
 NOISE = 10  # k: matches shorter than this many characters of tokenized code are ignored
 COMMON = 0.5  # fingerprints in more than this share of the submissions are ignored
 TOP = 10  # pairs shown side by side on the page
-_REGION = re.compile(r"### BEGIN SOLUTION.*?### END SOLUTION", re.S)
-_PLACEHOLDER = "# YOUR CODE HERE\nraise NotImplementedError()"  # what nbgrader puts in a solution region
 
 
 @dataclasses.dataclass
@@ -49,9 +47,11 @@ def starter_code(source):
     """The code a student is given: every code cell of the source notebook but the tests, with
     each solution region as the student version has it; then the answer cells alone, joined as
     ``answer_code`` joins them (so an untouched notebook has nothing of its own)."""
+    from nbgrader.preprocessors import ClearSolutions
+
     tests, answers = _grade_ids(source.cells, grade=True, solution=False), _grade_ids(source.cells, solution=True)
-    cells = [(c.metadata.get("nbgrader", {}).get("grade_id"), _REGION.sub(_PLACEHOLDER, c.source))
-             for c in source.cells if c.cell_type == "code"]
+    released, _ = ClearSolutions().preprocess(copy.deepcopy(source), {})  # as nbgrader releases it
+    cells = [(c.metadata.get("nbgrader", {}).get("grade_id"), c.source) for c in released.cells if c.cell_type == "code"]
     return "\n\n".join([code for grade_id, code in cells if grade_id not in tests]
                        + [code for grade_id, code in cells if grade_id in answers])
 

@@ -17,3 +17,9 @@ def require_torch(what):
             raise  # torch is there but broken: let its own error speak
         raise ModuleNotFoundError(f"{what}: {INSTALL}", name="torch") from None
     return torch
+
+
+def torch_for_checks():
+    """``require_torch`` for the PyTorch labs' checks, which import without torch and ask for it
+    when one runs (the NumPy labs do not install it)."""
+    return require_torch("the checks of the PyTorch labs")

@@ -16,17 +16,12 @@ import numpy as np
 
 from .. import probes
 from .judging import CheckFailed, call_student, compare, probe_student
-from ..optional_torch import require_torch
+from ..optional_torch import torch_for_checks as _torch
 
 FLOAT_THRESHOLD = 1e-6     # the student may compute in float32; float64 inputs agree to ~1e-7 then
 STANDARD_ERRORS = 6.0      # a right sampler fails a statistical test about once in 10^8 columns
 SAMPLES = 20_000           # draws per latent dimension in the reparameterization check
 SPARSITY_RHO = 0.05        # the default target activation of sparsity_penalty
-
-
-def _torch():
-    # here, not at the top: the checks import without torch (the NumPy labs do not install it)
-    return require_torch("the checks of the PyTorch labs")
 
 
 def _generator(seed):

@@ -18,18 +18,13 @@ import numpy as np
 from ..arithmetic import LENET5, AvgPool, Tanh, conv_output_size, conv_params, to_torch
 from .. import probes
 from .judging import CheckFailed, call_student, compare, probe_student, relative_error
-from ..optional_torch import require_torch
+from ..optional_torch import torch_for_checks as _torch
 
 FLOAT32_THRESHOLD = 1e-5   # float32 forward passes computed in two ways agree to about 1e-7
 STATISTICS_THRESHOLD = 1e-3  # lets the unbiased standard deviation (N - 1) pass on thousands of pixels
 SPLIT_FRACTIONS = (0.8, 0.1, 0.1)  # train, validation, test: the lab's split of the digits
 
 # ---------------------------------------------------------------- shared helpers
-
-
-def _torch():
-    # here, not at the top: the checks import without torch (the NumPy labs do not install it)
-    return require_torch("the checks of the PyTorch labs")
 
 
 def _generator(seed):

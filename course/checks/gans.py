@@ -15,16 +15,11 @@ import numpy as np
 
 from .. import probes
 from .judging import FORWARD_THRESHOLD, CheckFailed, call_student, compare, probe_student
-from ..optional_torch import require_torch
+from ..optional_torch import torch_for_checks as _torch
 
 GRADIENT_THRESHOLD = 1e-7  # float64 autograd on both sides: only rounding differs
 CONFIDENT_LOGITS = (40.0, -40.0)     # 1 - sigmoid(40) is 0.0 in float64
 EXTREME_LOGITS = (800.0, -800.0)     # sigmoid(-800) is 0.0 and exp(800) is inf in float64
-
-
-def _torch():
-    # here, not at the top: the checks import without torch (the NumPy labs do not install it)
-    return require_torch("the checks of the PyTorch labs")
 
 
 def _softplus(x):

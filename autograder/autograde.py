@@ -9,6 +9,7 @@ import concurrent.futures
 import dataclasses
 import multiprocessing
 import os
+import secrets
 import time
 import warnings
 from datetime import datetime, timezone
@@ -153,6 +154,7 @@ def autograde(course, assignment, workers=None, scheduler=None, force=False, lim
     submissions = find_submissions(course, assignment, students)
     outcomes, jobs, timestamps, hashes, reasons, manual = [], [], {}, {}, {}, {}
     cells = {}
+    secret = secrets.randbits(62)  # this run's hidden inputs: see course.checks.judging.use_grading_secret
     for student, notebook, path, timestamp in submissions:
         if notebook not in cells:
             source_path = course / "solutions" / assignment / f"{notebook}.ipynb"
@@ -167,7 +169,7 @@ def autograde(course, assignment, workers=None, scheduler=None, force=False, lim
         reasons[student] = _why_again(course, assignment, student, content_hash, force, lab_changed)
         text = path.read_bytes().decode("utf-8", errors="replace")
         files = data_files(course / "solutions" / assignment, path.parent)
-        jobs.append(Job(student, assignment, notebook, text, cells[notebook], limits, files, sandboxed))
+        jobs.append(Job(student, assignment, notebook, text, cells[notebook], limits, files, sandboxed, secret))
         timestamps[student] = timestamp
     if not jobs:
         return outcomes

@@ -32,6 +32,7 @@ class Job:
     limits: object
     files: dict = dataclasses.field(default_factory=dict)  # data files for the kernel's folder
     sandboxed: bool = True  # False only with --no-sandbox: then grades are not protected
+    secret: int = None  # mixed into every check's seed in this run (never sent to a kernel)
 
 
 @dataclasses.dataclass
@@ -199,6 +200,9 @@ def _tests_and_namespace(notebook, job):
 def grade_submission(job):
     """Grade one submitted notebook; never raises for anything the submission does."""
     started = time.monotonic()
+    from course.checks.judging import use_grading_secret
+
+    use_grading_secret(job.secret)
     try:
         notebook = read_notebook_text(job.notebook_text)
     except ValueError as error:

@@ -20,6 +20,7 @@ from .judging import (
     unpack,
     upstream_gradient,
 )
+from .judging import random_generator
 
 
 def _activation_check(exercise, forward, backward, reference_forward, x, rng, kwargs, hint, forward_mistakes, mistakes):
@@ -36,7 +37,7 @@ def _activation_check(exercise, forward, backward, reference_forward, x, rng, kw
 
 def check_leaky_relu_backward(leaky_relu_forward, leaky_relu_backward, seed=0, shape=(5, 7), alpha=0.01):
     """``leaky_relu_forward(x, alpha)`` against ``where(x > 0, x, alpha x)``; its backward against numeric."""
-    rng = np.random.default_rng(seed)
+    rng = random_generator(seed)
     x = away_from_kinks(rng, shape)
     positive = x > 0
     _activation_check(
@@ -56,7 +57,7 @@ def check_leaky_relu_backward(leaky_relu_forward, leaky_relu_backward, seed=0, s
 
 def check_elu_backward(elu_forward, elu_backward, seed=0, shape=(5, 7), alpha=1.0):
     """``elu_forward(x, alpha)`` against ``where(x > 0, x, alpha (e^x - 1))``; its backward against numeric."""
-    rng = np.random.default_rng(seed)
+    rng = random_generator(seed)
     x = away_from_kinks(rng, shape)
     positive = x > 0
     exp_negative = np.exp(np.minimum(x, 0.0))
@@ -78,7 +79,7 @@ def check_elu_backward(elu_forward, elu_backward, seed=0, shape=(5, 7), alpha=1.
 
 def check_tanh_backward(tanh_forward, tanh_backward, seed=0, shape=(5, 7)):
     """``tanh_forward`` against ``np.tanh`` and ``tanh_backward`` against numeric gradients."""
-    rng = np.random.default_rng(seed)
+    rng = random_generator(seed)
     x = 1.5 * rng.normal(size=shape)
     t = np.tanh(x)
     _activation_check(
@@ -98,7 +99,7 @@ def check_bce_with_logits(bce_with_logits, seed=0, shape=(6, 3)):
     """``bce_with_logits(logits, target) -> (loss, dlogits)``: mean loss against the reference (two
     confident wrong logits of +-40 test stability), ``dlogits`` against the numeric gradient."""
     exercise = "bce_with_logits"
-    rng = np.random.default_rng(seed)
+    rng = random_generator(seed)
     logits = 2.0 * rng.normal(size=shape)
     target = rng.integers(0, 2, size=shape).astype(np.float64)
     flat_logits, flat_target = logits.reshape(-1), target.reshape(-1)
@@ -162,7 +163,7 @@ def check_huber_loss(huber_loss, seed=0, shape=(6, 3), delta=1.0):
     """``huber_loss(pred, target, delta) -> (loss, dpred)`` with the mean over all elements, as
     ``torch.nn.functional.huber_loss``; residuals stay away from +-delta where the pieces meet."""
     exercise = "huber_loss"
-    rng = np.random.default_rng(seed)
+    rng = random_generator(seed)
     target = rng.normal(size=shape)
     r = _residuals_away_from_delta(rng, shape, delta)
     pred = target + r

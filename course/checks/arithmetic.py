@@ -13,6 +13,7 @@ from ..arithmetic.sizes import conv_output_size as reference_conv_output_size
 from ..arithmetic.specs import AvgPool, Conv, Flatten, Linear, MaxPool, layer_shapes
 from ..arithmetic.table import architecture_table
 from .judging import CheckFailed, Mistake, call_student, quiet
+from .judging import random_generator
 
 # The worked examples of the lecture notes (corrected): three 3x3 convolutions; conv 3/1, max-pool
 # 2/2, conv 1/1, max-pool 4/2; LeNet's C1, S2, C3, S4, C5.
@@ -89,7 +90,7 @@ def check_receptive_field(receptive_field, seed=0, trials=10, dilation=True):
     ``trials`` random stacks; ``layers`` holds (kernel, stride) pairs, and (kernel, stride, dilation)
     triples unless ``dilation=False``."""
     exercise = "receptive_field"
-    rng = np.random.default_rng(seed)
+    rng = random_generator(seed)
     cases = [[layer + (1,) for layer in case] for case in WORKED_RECEPTIVE_FIELDS]
     cases += [_random_layers(rng) for _ in range(trials)]
     if not dilation:
@@ -139,7 +140,7 @@ def check_conv_output_size(conv_output_size, seed=0, trials=30, dilation=True, r
     ``trials`` random settings (the floor matters in most); with ``require_error``, a kernel larger
     than the padded input must raise ValueError."""
     exercise = "conv_output_size"
-    rng = np.random.default_rng(seed)
+    rng = random_generator(seed)
     answers, first_wrong = [], None
     for _ in range(trials):
         kernel, stride, padding = int(rng.integers(2, 6)), int(rng.integers(2, 5)), int(rng.integers(1, 3))
@@ -227,7 +228,7 @@ def check_conv_params(conv_params, seed=0, trials=30, groups=True, pairs=True, r
     with ``pairs``, (kh, kw) kernels; with ``groups``, grouped ones); with ``require_error``,
     groups that do not divide the channels must raise ValueError."""
     exercise = "conv_params"
-    rng = np.random.default_rng(seed)
+    rng = random_generator(seed)
     cases = [(3, 6, 5, True, 1), (3, 10, 5, True, 1), (10, 5, 1, True, 1), (3, 96, 11, True, 1), (256, 384, 3, False, 1)]
     for _ in range(trials):
         g = int(rng.choice([1, 2, 4])) if groups and rng.random() < 0.5 else 1
@@ -379,7 +380,7 @@ def check_network_table(network_table, seed=0, trials=3):
     the rows of ``course.arithmetic.architecture_table``. ``layers`` holds ("conv", filters, kernel,
     stride, padding), ("pool", kernel, stride) and ("linear", features) tuples."""
     exercise = "network_table"
-    rng = np.random.default_rng(seed)
+    rng = random_generator(seed)
     networks = [(LENET5.name, LENET5.input_shape, LENET5.specs), (ALEXNET.name, ALEXNET.input_shape, ALEXNET.specs)]
     networks += [_random_network(rng) for _ in range(trials)]
     for name, input_shape, specs in networks:

@@ -15,6 +15,7 @@ from ..gradcheck import numerical_gradient
 from ..layers import attention as reference
 from .judging import (FORWARD_THRESHOLD, GRADIENT_THRESHOLD, CheckFailed, Mistake, call_student, compare, unchanged,
                       unpack, upstream_gradient)
+from .judging import random_generator
 
 
 def _softmax(scores, axis=-1):
@@ -94,7 +95,7 @@ def check_attention_forward(scaled_dot_product_attention, seed=0, batch=2, lengt
     with a causal mask of shape (length, length), and with both combined; ``out`` against the
     reference."""
     exercise = "attention_forward"
-    rng = np.random.default_rng(seed)
+    rng = random_generator(seed)
     q, k, v = rng.normal(size=(batch, length, d)), rng.normal(size=(batch, length, d)), rng.normal(size=(batch, length, dv))
     padding = _masks(rng, "padding", batch, 1, length)          # (batch, 1, length): broadcasts over the queries
     causal = np.tril(np.ones((length, length), dtype=bool))       # (length, length): broadcasts over the batch
@@ -112,7 +113,7 @@ def check_attention_backward(scaled_dot_product_attention, scaled_dot_product_at
     exercise = "attention_backward"
     if mask_kind == "causal" and Lq != Lk:
         raise ValueError("check_attention_backward: a causal mask needs Lq == Lk.")
-    rng = np.random.default_rng(seed)
+    rng = random_generator(seed)
     q, k, v = rng.normal(size=(batch, Lq, d)), rng.normal(size=(batch, Lk, d)), rng.normal(size=(batch, Lk, dv))
     mask = _masks(rng, mask_kind, batch, Lq, Lk)
     scale = 1.0 / np.sqrt(d)
@@ -185,7 +186,7 @@ def check_attention_masks(padding_mask, causal_mask, seed=0, batch=3, length=5):
     j < lengths[n] (the real tokens; it broadcasts over the queries), and ``causal_mask(length)``
     -> boolean (length, length), True where key j <= query i (a position sees itself and the past)."""
     exercise = "attention_masks"
-    rng = np.random.default_rng(seed)
+    rng = random_generator(seed)
     lengths = rng.integers(1, length + 1, size=batch)
     lengths[rng.integers(batch)] = max(1, length - 2)  # at least one padded sequence
     original = lengths.copy()

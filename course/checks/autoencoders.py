@@ -16,6 +16,7 @@ import numpy as np
 
 from .. import probes
 from .judging import CheckFailed, call_student, compare, probe_student
+from .judging import mixed_seed
 from ..optional_torch import torch_for_checks as _torch
 
 FLOAT_THRESHOLD = 1e-6     # the student may compute in float32; float64 inputs agree to ~1e-7 then
@@ -25,7 +26,7 @@ SPARSITY_RHO = 0.05        # the default target activation of sparsity_penalty
 
 
 def _generator(seed):
-    return _torch().Generator().manual_seed(int(seed))
+    return _torch().Generator().manual_seed(mixed_seed(seed))
 
 
 def _values(result, exercise, what, scalar=False):

@@ -28,10 +28,11 @@ from .judging import (
     unpack,
     upstream_gradient,
 )
+from .judging import random_generator
 
 
 def _affine_inputs(seed, N, input_shape, M):
-    rng = np.random.default_rng(seed)
+    rng = random_generator(seed)
     x = rng.normal(size=(N, *input_shape))
     w = rng.normal(size=(int(np.prod(input_shape)), M))
     b = rng.normal(size=M)
@@ -148,7 +149,7 @@ def _elementwise_backward_check(exercise, forward, backward, reference_forward, 
 
 def check_relu_backward(relu_forward, relu_backward, seed=0, shape=(5, 7)):
     """``relu_forward`` against ``max(0, x)`` and ``relu_backward`` against numeric gradients."""
-    rng = np.random.default_rng(seed)
+    rng = random_generator(seed)
     x = away_from_kinks(rng, shape)
     reduced = "it has the shape of a maximum along axis 0, np.max(x, 0), instead of the maximum of each entry and 0"
     _elementwise_backward_check(
@@ -170,7 +171,7 @@ def check_relu_backward(relu_forward, relu_backward, seed=0, shape=(5, 7)):
 def check_sigmoid_backward(sigmoid_forward, sigmoid_backward, seed=0, shape=(5, 7)):
     """``sigmoid_forward`` against ``1 / (1 + exp(-x))`` and ``sigmoid_backward`` against numeric
     gradients, on moderate inputs (``check_sigmoid_stable`` tries +-1000)."""
-    rng = np.random.default_rng(seed)
+    rng = random_generator(seed)
     x = 2.0 * rng.normal(size=shape)
     s = reference.sigmoid_forward(x)[0]
     _elementwise_backward_check(
@@ -220,7 +221,7 @@ def check_sigmoid_stable(sigmoid_forward, sigmoid_backward, seed=0, shape=(4, 6)
     warnings as errors (``course.probes.floating_point_trouble``, in the student's kernel).
     """
     exercise = "sigmoid_stable"
-    rng = np.random.default_rng(seed)
+    rng = random_generator(seed)
     x = 3.0 * rng.normal(size=shape)
     flat = x.reshape(-1)
     extremes = EXTREME_INPUTS[:flat.size]
@@ -266,7 +267,7 @@ def check_softmax_cross_entropy(softmax_cross_entropy, seed=0, N=6, C=4, label_s
     """``softmax_cross_entropy(scores, y) -> (loss, dscores)``: loss against the reference,
     ``dscores`` against the numeric gradient of the reference loss."""
     exercise = "softmax_cross_entropy"
-    rng = np.random.default_rng(seed)
+    rng = random_generator(seed)
     scores = 3.0 * rng.normal(size=(N, C))
     y = rng.integers(0, C, size=N)
     extra = {"label_smoothing": label_smoothing} if label_smoothing else {}
@@ -345,7 +346,7 @@ def _relu_backward_mistakes(params, X, y, reg):
 def check_two_layer_net(two_layer_net_loss, seed=0, N=5, D=4, H=6, C=3, reg=0.1):
     """``two_layer_net_loss(params, X, y, reg)``: scores, loss and all four gradients."""
     exercise = "two_layer_net"
-    rng = np.random.default_rng(seed)
+    rng = random_generator(seed)
     params = {
         "W1": rng.normal(scale=0.5, size=(D, H)), "b1": rng.normal(scale=0.1, size=H),
         "W2": rng.normal(scale=0.5, size=(H, C)), "b2": rng.normal(scale=0.1, size=C),

@@ -10,6 +10,7 @@ import numpy as np
 
 from ..layers.clipping import TORCH_EPSILON
 from .judging import CheckFailed, call_student_in_place, compare
+from .judging import random_generator
 
 # torch adds 1e-6 to the norm before dividing; the notes' formula does not. Both pass.
 THRESHOLD = 1e-5
@@ -87,7 +88,7 @@ def check_clip_grad_norm(clip_grad_norm, seed=0, shapes=((4, 3), (3,), (2, 2, 2)
     in place to a joint L2 norm of at most ``max_norm``; returns the norm before clipping.
     torch twin: ``torch.nn.utils.clip_grad_norm_(parameters, max_norm)``."""
     exercise = "clip_grad_norm"
-    rng = np.random.default_rng(seed)
+    rng = random_generator(seed)
     shapes = [tuple(s) if isinstance(s, (tuple, list)) else (s,) for s in shapes]
     cases = [(_gradients(rng, shapes, max_norm * rng.uniform(3.0, 20.0)), "norm above max_norm"),
              (_gradients(rng, shapes, max_norm * rng.uniform(0.2, 0.8)), "norm below max_norm"),

@@ -18,6 +18,7 @@ import numpy as np
 from ..arithmetic import LENET5, AvgPool, Tanh, conv_output_size, conv_params, to_torch
 from .. import probes
 from .judging import CheckFailed, call_student, compare, probe_student, relative_error
+from .judging import mixed_seed
 from ..optional_torch import torch_for_checks as _torch
 
 FLOAT32_THRESHOLD = 1e-5   # float32 forward passes computed in two ways agree to about 1e-7
@@ -29,7 +30,7 @@ SPLIT_FRACTIONS = (0.8, 0.1, 0.1)  # train, validation, test: the lab's split of
 
 def _generator(seed):
     torch = _torch()
-    return torch.Generator().manual_seed(int(seed))
+    return torch.Generator().manual_seed(mixed_seed(seed))
 
 
 def _count(shapes):
@@ -91,7 +92,7 @@ def _lenet_reference(seed):
     """The torch model of the LeNet-5 spec, initialised by ``seed`` (torch's default init)."""
     torch = _torch()
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(int(seed))
+        torch.manual_seed(mixed_seed(seed))
         return to_torch(LENET5.specs, LENET5.input_shape)
 
 

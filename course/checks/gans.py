@@ -15,6 +15,7 @@ import numpy as np
 
 from .. import probes
 from .judging import FORWARD_THRESHOLD, CheckFailed, call_student, compare, probe_student
+from .judging import mixed_seed
 from ..optional_torch import torch_for_checks as _torch
 
 GRADIENT_THRESHOLD = 1e-7  # float64 autograd on both sides: only rounding differs
@@ -29,7 +30,7 @@ def _softplus(x):
 def _logits(seed, n, shift=0.0):
     """float64 logits around ``shift`` with spread 3, the first (up to) two confident: +-40."""
     torch = _torch()
-    generator = torch.Generator().manual_seed(int(seed))
+    generator = torch.Generator().manual_seed(mixed_seed(seed))
     logits = 3.0 * torch.randn(n, generator=generator, dtype=torch.float64) + shift
     confident = CONFIDENT_LOGITS[:n]
     logits[:len(confident)] = torch.tensor(confident, dtype=torch.float64)
@@ -47,7 +48,7 @@ def _extreme(logits):
 
 def _moderate(seed, n):
     torch = _torch()
-    generator = torch.Generator().manual_seed(int(seed) + 7919)
+    generator = torch.Generator().manual_seed(mixed_seed(seed) + 7919)
     return torch.randn(n, generator=generator, dtype=torch.float64)
 
 
@@ -299,7 +300,7 @@ def check_generator(Generator, latent_dim=16, image_size=8, batch=6, seed=0):
         raise CheckFailed(f"{exercise}: {setting} has no BatchNorm; DCGAN normalizes the generator's hidden layers "
                           "(nn.BatchNorm1d after the projection, nn.BatchNorm2d after the first transposed convolution) "
                           "so that training starts and stays stable; none on the output.")
-    generator = torch.Generator().manual_seed(int(seed))
+    generator = torch.Generator().manual_seed(mixed_seed(seed))
     z = torch.randn(batch, latent_dim, generator=generator)
     images = probe_student(probes.forward, exercise, model, z)
     if not isinstance(images, torch.Tensor):

@@ -9,6 +9,7 @@ import numpy as np
 
 from ..layers.multihead_attention import _merge_heads, _split_heads
 from .judging import FORWARD_THRESHOLD, CheckFailed, call_student, compare, unchanged
+from .judging import random_generator
 
 
 def _shape_fault(exercise, name, got, expected_shape, meanings, hint):
@@ -23,7 +24,7 @@ def check_split_heads(split_heads, merge_heads, seed=0, batch=2, length=3, num_h
     """``split_heads(x, num_heads)``: (N, L, E) -> (N, num_heads, L, E / num_heads), head h holding
     the columns h * head_size ... (h + 1) * head_size - 1; ``merge_heads(y)``: the inverse."""
     exercise = "split_heads"
-    rng = np.random.default_rng(seed)
+    rng = random_generator(seed)
     embed = num_heads * head_size
     x = rng.normal(size=(batch, length, embed))
     original = x.copy()

@@ -14,6 +14,31 @@ from ..tracebacks import function_that_raised
 FORWARD_THRESHOLD = 1e-7
 GRADIENT_THRESHOLD = 1e-6
 
+_grading_secret = None  # set by the grader, per grading run, in the judge's process only
+
+
+def use_grading_secret(secret):
+    """Mix ``secret`` (an int, or None to stop) into every seed a check is given.
+
+    The grader picks a new secret for each run, so a hidden test's ``seed=77`` draws inputs
+    that no kernel has seen and no table of answers can hold; expectations are computed on the
+    fly. In a notebook there is no secret: a seed gives the same inputs every time.
+    """
+    global _grading_secret
+    _grading_secret = None if secret is None else int(secret)
+
+
+def mixed_seed(seed):
+    """The integer seed a check really uses for ``seed`` (the grading run's secret mixed in)."""
+    if _grading_secret is None:
+        return int(seed)
+    return int(np.random.SeedSequence([_grading_secret, int(seed) & (2**63 - 1)]).generate_state(1, np.uint64)[0] >> 1)
+
+
+def random_generator(seed):
+    """``np.random.default_rng`` for a check's ``seed`` (None: fresh entropy)."""
+    return np.random.default_rng(None if seed is None else mixed_seed(seed))
+
 
 def relative_error(got, expected):
     """Largest difference relative to the size of the values: ``max|got - expected| /

@@ -22,6 +22,7 @@ from .judging import (
     unpack,
     upstream_gradient,
 )
+from .judging import random_generator
 
 EPS = 1e-5
 
@@ -83,7 +84,7 @@ def check_batchnorm_forward(batchnorm_forward, seed=0, N=8, D=5, steps=3, moment
     """``batchnorm_forward(x, gamma, beta, bn_param)``: several training steps (output, running
     mean and running variance as torch.nn.BatchNorm1d, updated in place), then test mode."""
     exercise = "batchnorm_forward"
-    rng = np.random.default_rng(seed)
+    rng = random_generator(seed)
     gamma, beta = rng.normal(size=D), rng.normal(size=D)
     settings = {} if momentum == 0.1 else {"momentum": momentum}
     student_param, reference_param = {"mode": "train", **settings}, {"mode": "train", **settings}
@@ -220,7 +221,7 @@ def _judge_batchnorm_backward(exercise, batchnorm_forward, batchnorm_backward, s
     dx, dgamma and dbeta with numeric gradients of the reference forward. ``train_extra(x, gamma,
     dout, x_hat, inv_std, dx_hat)`` gives the exercise's own typical wrong dx."""
     function = exercise
-    rng = np.random.default_rng(seed)
+    rng = random_generator(seed)
     gamma, beta = rng.normal(size=D), rng.normal(size=D)
     x = _bn_batch(rng, N, D)
     dout = upstream_gradient(rng, (N, D))
@@ -302,7 +303,7 @@ def check_layernorm_backward(layernorm_forward, layernorm_backward, seed=0, N=4,
     against the reference, the three gradients against numeric gradients."""
     exercise = "layernorm_backward"
     _enough_values("check_layernorm_backward", "D", D)
-    rng = np.random.default_rng(seed)
+    rng = random_generator(seed)
     x = rng.uniform(0.5, 3.0, size=(N, 1)) * rng.normal(size=(N, D)) + rng.normal(scale=2.0, size=(N, 1))
     gamma, beta = rng.normal(size=D), rng.normal(size=D)
     originals = {"x": x.copy(), "gamma": gamma.copy(), "beta": beta.copy()}
@@ -354,7 +355,7 @@ def check_dropout(dropout_forward, dropout_backward, seed=0, p=0.3, shape=(200, 
     exercise = "dropout"
     if not 0.0 < p < 1.0:
         raise ValueError(f"check_dropout: p must lie strictly between 0 and 1 (p = 0 and p = 1 are always tried too), got {p}.")
-    rng = np.random.default_rng(seed)
+    rng = random_generator(seed)
     x = rng.uniform(0.5, 2.0, size=shape) * rng.choice([-1.0, 1.0], size=shape)  # no zeros: 0 means dropped
     out, cache = _dropout_train_output(exercise, dropout_forward, x, p, seed)
     kept = out != 0
@@ -374,7 +375,7 @@ def check_dropout(dropout_forward, dropout_backward, seed=0, p=0.3, shape=(200, 
     again, _ = _dropout_train_output(exercise, dropout_forward, x, p, seed)
     if not np.array_equal(again, out):
         raise CheckFailed(f"{exercise}: the same seed gave a different mask; draw the mask from "
-                          "np.random.default_rng(seed) inside dropout_forward.")
+                          "random_generator(seed) inside dropout_forward.")
     other, _ = _dropout_train_output(exercise, dropout_forward, x, p, seed + 1)
     if 0 < p < 1 and np.array_equal(other, out):
         raise CheckFailed(f"{exercise}: seeds {seed} and {seed + 1} gave the same mask; the mask must come from the seed argument.")

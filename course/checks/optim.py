@@ -15,6 +15,7 @@ import numpy as np
 from .. import optim as reference
 from ..gradcheck import rel_error
 from .judging import FORWARD_THRESHOLD, CheckFailed, Mistake, call_student, compare
+from .judging import random_generator
 
 STEPS = 20
 LR_FACTOR = 0.5  # optimizer.lr is multiplied by this before step STEPS // 2 + 1
@@ -26,7 +27,7 @@ class LeastSquares:
     features by 1, 1e-2, 1e-4, 1e-6, so that some gradients are tiny and epsilon matters."""
 
     def __init__(self, seed, badly_scaled=True, N=8, D=4, M=3):
-        rng = np.random.default_rng(seed)
+        rng = random_generator(seed)
         scales = 10.0 ** -np.arange(0, 2 * D, 2) if badly_scaled else np.ones(D)
         self.X = rng.normal(size=(N, D)) * scales
         self.Y = rng.normal(size=(N, M))

@@ -15,6 +15,7 @@ from ..layers import lstm as reference_lstm
 from ..layers import recurrent as reference_rnn
 from ..layers.activations import sigmoid_forward
 from .judging import FORWARD_THRESHOLD, GRADIENT_THRESHOLD, call_student, compare, unchanged, unpack, upstream_gradient
+from .judging import random_generator
 
 GATE_ORDER_HINT = "stack the gates i, f, g, o (torch.nn.LSTMCell's order): columns 0:H, H:2H, 2H:3H, 3H:4H."
 GATES = ("i", "f", "g", "o")  # torch.nn.LSTMCell's order, and this course's
@@ -72,7 +73,7 @@ def check_rnn_step_backward(rnn_step_forward, rnn_step_backward, seed=0, N=3, D=
     """``rnn_step_forward(x, h_prev, Wx, Wh, b) -> (h, cache)`` against ``tanh(x Wx + h_prev Wh + b)``
     and ``rnn_step_backward(dh, cache) -> dx, dh_prev, dWx, dWh, db`` against numeric gradients."""
     exercise = "rnn_step_backward"
-    rng = np.random.default_rng(seed)
+    rng = random_generator(seed)
     x, h_prev = rng.normal(size=(N, D)), rng.normal(size=(N, H))
     Wx, Wh, b = _weights(rng, D, H, 1)
     argument_names = ("x", "h_prev", "Wx", "Wh", "b")
@@ -132,7 +133,7 @@ def check_rnn_backward(rnn_forward, rnn_backward, seed=0, N=2, T=4, D=3, H=4):
     """``rnn_forward(x, h0, Wx, Wh, b) -> (h, cache)`` with ``h`` (N, T, H) and
     ``rnn_backward(dh, cache) -> dx, dh0, dWx, dWh, db`` (full BPTT) against numeric gradients."""
     exercise = "rnn_backward"
-    rng = np.random.default_rng(seed)
+    rng = random_generator(seed)
     x, h0 = rng.normal(size=(N, T, D)), rng.normal(size=(N, H))
     Wx, Wh, b = _weights(rng, D, H, 1)
     argument_names = ("x", "h0", "Wx", "Wh", "b")
@@ -210,7 +211,7 @@ def _swap_gate_blocks(weights, order):
 
 
 def _lstm_step_inputs(seed, N, D, H):
-    rng = np.random.default_rng(seed)
+    rng = random_generator(seed)
     x, h_prev, c_prev = rng.normal(size=(N, D)), rng.normal(size=(N, H)), rng.normal(size=(N, H))
     return rng, [x, h_prev, c_prev, *_weights(rng, D, H, 4)]
 
@@ -304,7 +305,7 @@ def check_lstm_backward(lstm_forward, lstm_backward, seed=0, N=2, T=3, D=3, H=4)
     """``lstm_forward(x, h0, Wx, Wh, b) -> (h, cache)`` (c0 = 0) and
     ``lstm_backward(dh, cache) -> dx, dh0, dWx, dWh, db`` against numeric gradients."""
     exercise = "lstm_backward"
-    rng = np.random.default_rng(seed)
+    rng = random_generator(seed)
     x, h0 = rng.normal(size=(N, T, D)), rng.normal(size=(N, H))
     Wx, Wh, b = _weights(rng, D, H, 4)
     argument_names = ("x", "h0", "Wx", "Wh", "b")

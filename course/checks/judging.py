@@ -104,31 +104,57 @@ def _arrays_in(value, found):
     return found
 
 
-def _argument_names(function, args, kwargs):
-    """The parameter name of each argument where Python can tell, else its position."""
+def _argument_names(function, values, keywords):
+    """``(name, value)`` for each of ``values``: the positional arguments, then those passed by
+    the keywords ``keywords``; the parameter's name where Python can tell, else its position."""
+    positional = values[:len(values) - len(keywords)]
     try:
-        bound = inspect.signature(function).bind(*args, **kwargs).arguments
-        names = {id(value): name for name, value in bound.items()}
+        bound = inspect.signature(function).bind(*positional, **dict(zip(keywords, values[len(positional):])))
+        names = {id(value): name for name, value in bound.arguments.items()}
     except (TypeError, ValueError):
         names = {}
-    values = list(args) + list(kwargs.values())
-    return [(names.get(id(value), f"number {i + 1}"), value) for i, value in enumerate(values)]
+    return [(names.get(id(value), keywords[i - len(positional)] if i >= len(positional) else f"number {i + 1}"), value)
+            for i, value in enumerate(values)]
 
 
-def _restore_changed_inputs(exercise, name, inputs, snapshots):
-    """An input changed in place is put back and fails the check: a check computes what it
-    expects from its own inputs, so changing them (to zeros, say) must not change the verdict."""
-    changed = [argument for argument, array, before in snapshots
-               if array.shape != before.shape or not np.array_equal(array, before, equal_nan=True)]
-    for _, array, before in snapshots:
-        if array.shape == before.shape:
-            array[...] = before
-    if changed:
-        raise CheckFailed(
-            f"{exercise}: {name} changed its input {changed[0]} in place; work on a copy (for example "
-            f"{changed[0] if changed[0].isidentifier() else 'x'}.copy()) or build a new array, never modify what you were given.",
-            mistake=Mistake.named(exercise, name, "it changes its input in place"),
-        )
+IN_PLACE_NOTE = ("fine here, but where the same array feeds two branches (the gradient of a residual block, "
+                 "say) the other branch would see the changed values: work on a copy")
+
+_notes = []  # Mistakes noted by passing calls since the last take_notes()
+
+
+def note(mistake):
+    """Record a remark about a call that is not a failure (an input changed in place); the
+    notebook prints it beside the pass, the grader keeps it for the class report."""
+    if mistake not in _notes:
+        _notes.append(mistake)
+
+
+def take_notes():
+    """The notes recorded since the last call (a list of Mistake), and forget them."""
+    taken = list(_notes)
+    _notes.clear()
+    return taken
+
+
+def _copies(value):
+    """``value`` with every NumPy array in it (also inside tuples and lists) copied."""
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, (tuple, list)):
+        return type(value)(_copies(item) for item in value)
+    return value
+
+
+def _changed_inputs(function, originals, given):
+    """The names of the arguments whose arrays the call changed: ``given`` are the copies the
+    student's function received, ``originals`` the check's own arrays, in the same places."""
+    changed = []
+    for (argument, before), (_, after) in zip(_argument_names(function, *originals), _argument_names(function, *given)):
+        pairs = list(zip(_arrays_in(before, []), _arrays_in(after, [])))
+        if any(a.shape != b.shape or not np.array_equal(a, b, equal_nan=True) for a, b in pairs):
+            changed.append(argument)
+    return changed
 
 
 def _culprit(error, name):
@@ -139,20 +165,54 @@ def _culprit(error, name):
 
 
 def call_student(function, exercise, *args, **kwargs):
-    """Run the student's ``function``; turn any exception into a one-line CheckFailed.
+    """Run the student's ``function`` on copies of the arrays the check hands over; turn any
+    exception into a one-line CheckFailed.
 
-    Arrays passed in (also inside tuples and lists) must come back unchanged; see
-    ``_restore_changed_inputs``.
+    The check's own arrays are never touched, so it computes what it expects from them whatever
+    the student's code does. An input changed in place is not a mistake here (CS231n writes
+    ``dx = dout; dx[x <= 0] = 0``): it is noted (``take_notes``). Where the lab asks for untouched
+    inputs in so many words, use ``call_student_untouched``.
     """
+    return _call(function, exercise, args, kwargs, untouched=None)
+
+
+def call_student_untouched(sentence, function, exercise, *args, **kwargs):
+    """``call_student`` for an exercise whose text asks, in ``sentence``, for inputs left as they
+    were: changing one in place fails the check, and the message quotes the lab."""
+    return _call(function, exercise, args, kwargs, untouched=sentence)
+
+
+_constructing = False  # True while construct_student runs: the grader lets the new object keep its arguments
+
+
+def construct_student(cls, exercise, *args, **kwargs):
+    """Build an object of the student's class ``cls``. Its arguments are handed over, not copied:
+    an optimizer keeps the parameters it is given and updates them in place later. While
+    grading, only a call made here may leave the kernel's object holding the judge's arrays
+    (the kernel's word that something is a class does not count)."""
+    global _constructing
+    name = getattr(cls, "__name__", exercise)
+    _constructing = True
+    try:
+        return _call(_unprotected(cls, name), exercise, args, kwargs, untouched=None)
+    finally:
+        _constructing = False
+
+
+def constructing():
+    """True while ``construct_student`` is calling a constructor (read by the grader's judge)."""
+    return _constructing
+
+
+def _call(function, exercise, args, kwargs, untouched):
     name = getattr(function, "__name__", exercise)
     if not callable(function):
         raise CheckFailed(f"{exercise}: expected a function, got {type(function).__name__}.")
-    snapshots = [] if isinstance(function, _unprotected) else [
-        (argument, array, array.copy()) for argument, value in _argument_names(function, args, kwargs)
-        for array in _arrays_in(value, [])]
+    protect = not isinstance(function, _unprotected)
+    given_args, given_kwargs = (_copies(args), _copies(kwargs)) if protect else (args, kwargs)
     try:
         with quiet():
-            result = function(*args, **kwargs)
+            result = function(*given_args, **given_kwargs)
     except NotImplementedError as error:
         culprit = _culprit(error, name)
         called = f"; {name} calls it" if culprit != name else ""
@@ -168,7 +228,17 @@ def call_student(function, exercise, *args, **kwargs):
         raise CheckFailed(
             f"{exercise}: {where} raised {type(error).__name__}: {error}".rstrip(": ")
         ) from error
-    _restore_changed_inputs(exercise, name, None, snapshots)
+    if protect:
+        keys = list(kwargs)
+        changed = _changed_inputs(function, (list(args) + [kwargs[k] for k in keys], keys),
+                                  (list(given_args) + [given_kwargs[k] for k in keys], keys))
+        if changed and untouched:
+            raise CheckFailed(
+                f"{exercise}: {name} changed its input {changed[0]} in place, and the lab asks: \"{untouched}\"",
+                mistake=Mistake.named(exercise, name, "it changes its input in place"))
+        if changed:
+            note(Mistake(Mistake.named(exercise, name, "it changes its input in place").id,
+                         f"{name} changes its input {changed[0]} in place; {IN_PLACE_NOTE}."))
     return result
 
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import optim as reference
 from ..gradcheck import rel_error
-from .judging import FORWARD_THRESHOLD, CheckFailed, Mistake, call_student, compare
+from .judging import FORWARD_THRESHOLD, CheckFailed, Mistake, call_student, compare, construct_student
 from .judging import random_generator
 
 STEPS = 20
@@ -314,7 +314,7 @@ def rule_trajectory(rule, hp, problem, mistake=None, follow_lr=True, steps=STEPS
 
 def student_trajectory(exercise, optimizer_class, problem, kwargs, steps=STEPS):
     params = [p.copy() for p in problem.start]
-    optimizer = call_student(optimizer_class, exercise, params, **kwargs)
+    optimizer = construct_student(optimizer_class, exercise, params, **kwargs)
     if not hasattr(optimizer, "step"):
         raise CheckFailed(f"{exercise}: the optimizer has no method step(grads).")
     if not hasattr(optimizer, "lr"):
@@ -454,7 +454,7 @@ def check_adam_bias_correction(Adam, seed=0, lr=0.01, betas=(0.9, 0.999), eps=1e
     problem = LeastSquares(seed, badly_scaled=False)
     params = [p.copy() for p in problem.start]
     grads = problem.gradients(params)
-    optimizer = call_student(Adam, exercise, params, lr=lr, betas=tuple(betas), eps=eps)
+    optimizer = construct_student(Adam, exercise, params, lr=lr, betas=tuple(betas), eps=eps)
     call_student(optimizer.step, exercise, [g.copy() for g in grads])
     update, g = _flat(params) - _flat(problem.start), _flat(grads)
     beta1, beta2 = betas

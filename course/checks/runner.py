@@ -1,6 +1,6 @@
 """Instant feedback in the notebook: ``check(check_fn, *student_functions)`` prints one friendly
 line instead of a traceback, and ``summary()`` counts the exercises that pass."""
-from .judging import CheckFailed
+from .judging import CheckFailed, take_notes
 
 _results = {}
 
@@ -13,6 +13,7 @@ def _exercise_name(check_function):
 def check(check_function, *args, **kwargs):
     """Run one check and print ✅ or ❌ with the reason. Returns True when it passes."""
     exercise = _exercise_name(check_function)
+    take_notes()
     try:
         check_function(*args, **kwargs)
     except CheckFailed as failure:
@@ -26,6 +27,8 @@ def check(check_function, *args, **kwargs):
         _results[exercise] = False
         return False
     print(f"✅ {exercise}: all tests passed.")
+    for remark in take_notes():
+        print(f"   Note: {remark.sentence}")
     _results[exercise] = True
     return True
 

@@ -13,9 +13,15 @@ import numpy as np
 
 from ..gradcheck import numerical_gradient
 from ..layers import attention as reference
-from .judging import (FORWARD_THRESHOLD, GRADIENT_THRESHOLD, CheckFailed, Mistake, call_student, compare, unchanged,
-                      unpack, upstream_gradient)
+from .judging import (FORWARD_THRESHOLD, GRADIENT_THRESHOLD, CheckFailed, Mistake, call_student, compare, unpack,
+                      upstream_gradient)
 from .judging import random_generator
+from .recurrent import judge_analytic
+
+FORWARD_IDEA = ("each output row averages the values with the softmax, over the keys, of the query's dot products "
+                "with every key divided by sqrt(d) (section 2's equation)")
+MASK_IDEA = "the scores where the mask is False become -inf before the softmax (section 2, 'Masks')"
+BACKWARD_IDEA = "section 3: back through the product with V, the softmax (with its sum term), then the scaled scores"
 
 
 def _softmax(scores, axis=-1):
@@ -51,13 +57,8 @@ def _masks(rng, kind, batch, Lq, Lk):
 
 def _judge_forward(scaled_dot_product_attention, exercise, q, k, v, mask, label):
     """Call the student's forward with ``mask`` (or None) and compare ``out``; return the cache."""
-    originals = {"q": q.copy(), "k": k.copy(), "v": v.copy()}
-    arrays = {"q": q, "k": k, "v": v}
-    if mask is not None:
-        originals["mask"], arrays["mask"] = mask.copy(), mask
     result = call_student(scaled_dot_product_attention, exercise, q, k, v, mask=mask)
     out, cache = unpack(result, ("out", "cache"), exercise, "scaled_dot_product_attention")
-    unchanged(exercise, "scaled_dot_product_attention", originals, arrays)
     expected = reference.scaled_dot_product_attention(q, k, v, mask=mask)[0]
     scale = 1.0 / np.sqrt(q.shape[-1])
     scores = q @ np.swapaxes(k, -1, -2)
@@ -82,9 +83,7 @@ def _judge_forward(scaled_dot_product_attention, exercise, q, k, v, mask, label)
             mistakes.append((reference.masked_softmax(scores * scale, np.swapaxes(full, -1, -2)) @ v,
                              "the mask is transposed: mask[..., i, j] says whether query i may attend to key j"))
     compare(exercise, f"out ({label})", out, expected, FORWARD_THRESHOLD,
-            hint="out = softmax(q @ k^T / sqrt(d)) @ v, the softmax over the keys (last axis)"
-            + ("; set the scores where mask is False to -inf (or drop them) before the softmax." if mask is not None
-               else "."),
+            hint=FORWARD_IDEA + (f"; {MASK_IDEA}." if mask is not None else "."),
             mistakes=mistakes)
     return cache
 
@@ -118,7 +117,6 @@ def check_attention_backward(scaled_dot_product_attention, scaled_dot_product_at
     mask = _masks(rng, mask_kind, batch, Lq, Lk)
     scale = 1.0 / np.sqrt(d)
     scores = q @ np.swapaxes(k, -1, -2)
-    originals = {"q": q.copy(), "k": k.copy(), "v": v.copy(), "mask": mask.copy()}
 
     def judge_forward(use_mask):
         return _judge_forward(scaled_dot_product_attention, exercise, q, k, v, mask if use_mask else None,
@@ -128,24 +126,28 @@ def check_attention_backward(scaled_dot_product_attention, scaled_dot_product_at
     if masked:
         cache = judge_forward(use_mask=True)
     dout = upstream_gradient(rng, (batch, Lq, dv))
-    result = call_student(scaled_dot_product_attention_backward, exercise, dout.copy(), cache)
     names = ("dq", "dk", "dv")
-    got = dict(zip(names, unpack(result, names, exercise, "scaled_dot_product_attention_backward")))
-    unchanged(exercise, "scaled_dot_product_attention_backward", originals, {"q": q, "k": k, "v": v, "mask": mask})
+
+    def backward(cache, dout):
+        result = call_student(scaled_dot_product_attention_backward, exercise, dout.copy(), cache)
+        return dict(zip(names, unpack(result, names, exercise, "scaled_dot_product_attention_backward")))
+
+    got = backward(cache, dout)
     given = mask if masked else None
     weights = reference.masked_softmax(scores * scale, given)
     variants = [
         (_attention_gradients(q, k, v, weights, dout, 1.0), "the 1/sqrt(d) scale is missing in the backward pass"),
         (_attention_gradients(q, k, v, weights, dout, scale, with_sum_term=False),
-         "the softmax backward misses the sum term: dscores = w * (dw - sum(dw * w, axis=-1))"),
+         "the softmax backward misses the sum term (section 3: the classic mistake)"),
     ]
     if masked:
         variants.append((_attention_gradients(q, k, v, _softmax(scores * scale), dout, scale),
                          "the backward pass ignores the mask: use the masked weights kept in the cache"))
     hints = {
-        "dq": "with dscores = w * (dw - sum(dw * w, axis=-1)) / sqrt(d) and dw = dout @ v^T: dq = dscores @ k.",
-        "dk": "dk = dscores^T @ q (swap the last two axes of dscores).",
-        "dv": "dv = w^T @ dout, with w the attention weights of the forward pass.",
+        "dq": f"{BACKWARD_IDEA}; the query's gradient comes from the scores' gradient and the keys.",
+        "dk": f"{BACKWARD_IDEA}; the keys' gradient is the transposed counterpart of the queries' (swap the last "
+              "two axes of the scores' gradient).",
+        "dv": f"{BACKWARD_IDEA}; the values' gradient uses the attention weights of the forward pass, transposed.",
     }
     arguments = {"q": q, "k": k, "v": v}
     for name in ("dq", "dk", "dv"):
@@ -156,6 +158,22 @@ def check_attention_backward(scaled_dot_product_attention, scaled_dot_product_at
         expected = numerical_gradient(forward, arguments[name[1:]].copy(), dout)
         mistakes = [(wrong[name], meaning) for wrong, meaning in variants]
         compare(exercise, name, got[name], expected, GRADIENT_THRESHOLD, hint=hints[name], mistakes=mistakes)
+
+    def analytic(q, k, v, dout):
+        _, reference_cache = reference.scaled_dot_product_attention(q, k, v, mask=given)
+        return dict(zip(names, reference.scaled_dot_product_attention_backward(dout, reference_cache)))
+
+    judge_analytic(exercise, got, analytic(q, k, v, dout), "the check's inputs", BACKWARD_IDEA)
+    # Sharper softmaxes (queries and keys three times larger): finite differences lose precision.
+    q, k, v = 3 * rng.normal(size=q.shape), 3 * rng.normal(size=k.shape), rng.normal(size=v.shape)
+    dout = upstream_gradient(rng, dout.shape)
+    result = call_student(scaled_dot_product_attention, exercise, q, k, v, mask=given)
+    got = backward(unpack(result, ("out", "cache"), exercise, "scaled_dot_product_attention")[1], dout)
+    expected = analytic(q, k, v, dout)
+    for name in names:
+        compare(exercise, f"{name} (larger queries and keys)", got[name], expected[name], GRADIENT_THRESHOLD,
+                hint=hints[name])
+    judge_analytic(exercise, got, expected, "larger queries and keys", BACKWARD_IDEA)
 
 
 def _boolean(exercise, name, got, expected, mistakes, hint):
@@ -170,7 +188,7 @@ def _boolean(exercise, name, got, expected, mistakes, hint):
                           mistake=Mistake.named(exercise, name, detail))
     if got.dtype != np.bool_:
         raise CheckFailed(f"{exercise}: {name} has dtype {got.dtype} but should be boolean (True = may attend). "
-                          f"Hint: a comparison such as positions < lengths gives booleans.")
+                          f"Hint: a comparison of positions with lengths gives booleans.")
     if np.array_equal(got, expected):
         return
     diagnosis = next((meaning for wrong, meaning in mistakes
@@ -189,9 +207,7 @@ def check_attention_masks(padding_mask, causal_mask, seed=0, batch=3, length=5):
     rng = random_generator(seed)
     lengths = rng.integers(1, length + 1, size=batch)
     lengths[rng.integers(batch)] = max(1, length - 2)  # at least one padded sequence
-    original = lengths.copy()
     got = call_student(padding_mask, exercise, lengths, length)
-    unchanged(exercise, "padding_mask", {"lengths": original}, {"lengths": lengths})
     positions = np.arange(length)
     expected = positions[None, None, :] < lengths[:, None, None]
     _boolean(exercise, "padding_mask(lengths, max_length)", got, expected, [
@@ -199,7 +215,8 @@ def check_attention_masks(padding_mask, causal_mask, seed=0, batch=3, length=5):
         (np.swapaxes(expected, 1, 2), "it is (N, max_length, 1), which would hide queries instead of keys"),
         (~expected, "it is inverted: True marks the real tokens (may attend), False the padding"),
         (positions[None, None, :] <= lengths[:, None, None], "it is off by one: position j is real when j < length"),
-    ], hint="np.arange(max_length) < lengths[:, None], then add the query axis: [:, None, :].")
+    ], hint="key j of sequence n is a real token when j is smaller than lengths[n], and the mask needs a query axis "
+            "of size 1 between the two (section 2, 'Masks').")
     got = call_student(causal_mask, exercise, length)
     expected = np.tril(np.ones((length, length), dtype=bool))
     _boolean(exercise, f"causal_mask({length})", got, expected, [
@@ -207,4 +224,4 @@ def check_attention_masks(padding_mask, causal_mask, seed=0, batch=3, length=5):
         (~expected, "it is inverted: True means 'may attend', so True on and below the diagonal"),
         (np.tril(expected, -1), "the diagonal is missing: a position may attend to itself"),
         (np.ones((length, length), dtype=bool), "it hides nothing"),
-    ], hint="np.tril(np.ones((length, length), dtype=bool)): query i may attend to keys 0..i.")
+    ], hint="query i may attend to the keys 0..i: the lower triangle, diagonal included (section 2, 'Masks').")

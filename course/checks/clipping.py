@@ -14,8 +14,9 @@ from .judging import random_generator
 
 # torch adds 1e-6 to the norm before dividing; the notes' formula does not. Both pass.
 THRESHOLD = 1e-5
-HINT = ("total = sqrt(sum of g**2 over every entry of every array); scale = min(1, max_norm / (total + 1e-6)); "
-        "then g *= scale for each array, and return total.")
+HINT = ("measure all arrays together as one long vector (the square root of the sum of the squares of every entry), "
+        "scale every array by one factor, never above 1, that brings this norm down to max_norm, and return the norm "
+        "measured before (section 4's equation).")
 
 
 def _gradients(rng, shapes, norm):
@@ -67,7 +68,8 @@ def _clip_once(clip_grad_norm, exercise, before, max_norm, case):
     got = _flat(arrays)
     if total == 0 and not np.all(np.isfinite(got)):
         raise CheckFailed(f"{exercise}: all-zero gradients became NaN or inf; it divides by a norm of 0. "
-                          "Hint: divide by (total + 1e-6), as torch does, or scale only when total > max_norm.")
+                          "Hint: guard the division as torch does (a small epsilon added to the norm), or scale only when the norm "
+                          "exceeds max_norm.")
     if not np.allclose(got, expected, rtol=THRESHOLD, atol=1e-12):
         listed = returned if isinstance(returned, (list, tuple)) else grads
         candidates = [a for a in listed if isinstance(a, np.ndarray)]
@@ -76,8 +78,8 @@ def _clip_once(clip_grad_norm, exercise, before, max_norm, case):
                 and np.array_equal(got, _flat(before)) and total > max_norm:
             raise CheckFailed(
                 f"{exercise}: the gradient arrays are unchanged ({case}); it makes new arrays instead of scaling "
-                "the given ones in place. Hint: write g *= scale for each array g, as torch's clip_grad_norm_ "
-                "changes the .grad tensors themselves.")
+                "the given ones in place. Hint: scale each given array itself, as torch's clip_grad_norm_ changes the "
+                ".grad tensors themselves; a new array or list leaves the caller's gradients as they were.")
     compare(exercise, f"the gradients after clipping ({case}, all arrays flattened and joined)", got, expected,
             THRESHOLD, hint=HINT, mistakes=_wrong_versions(before, max_norm))
     return returned, total

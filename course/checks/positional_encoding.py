@@ -26,8 +26,9 @@ def check_positional_encoding(positional_encoding, length=10, d_model=16):
     expected = reference_encoding(length, d_model)
     positions, columns = np.arange(length, dtype=np.float64), np.arange(d_model)
     pairs = lambda j: 2 * (j // 2)  # noqa: E731 - the exponent 2i of the pair that column j belongs to
-    hint = ("angle = pos / 10000 ** (2i / d_model) for the pair of columns 2i, 2i + 1; sin in the even columns "
-            "(0, 2, ...), cos in the odd ones; positions start at 0.")
+    hint = ("the pair of columns 2i, 2i + 1 shares one angle, the position divided by 10000 to the power 2i / d_model; "
+            "the sine goes in the even column and the cosine in the odd one, and positions start at 0 (section 6's "
+            "equation).")
     if got is not None and np.shape(got) == (d_model, length) and length != d_model:
         raise CheckFailed(f"{exercise}: the result has shape {np.shape(got)} but should have shape {(length, d_model)}; "
                           f"it is transposed: one row per position, one column per feature. Hint: {hint}")

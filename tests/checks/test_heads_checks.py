@@ -2,6 +2,7 @@
 import pytest
 
 from course.checks.heads import check_split_heads
+from course.checks.judging import take_notes
 from tests.checks.failing import fails_with
 
 
@@ -32,9 +33,24 @@ def test_heads_check_names_the_mistake(wrong_split, wrong_merge, message):
     fails_with(message, check_split_heads, wrong_split, wrong_merge)
 
 
-def test_heads_check_wants_the_input_left_alone():
+def test_a_split_that_changes_its_input_in_place_passes_with_a_note():
     def in_place(x, heads):
-        x *= 1.0
-        x[0, 0, 0] += 1
+        n, length, embed = x.shape
+        x.shape = (n, length, heads, embed // heads)  # reshapes the caller's array itself
+        return x.transpose(0, 2, 1, 3)
+    take_notes()
+    check_split_heads(in_place, merge)
+    assert [note.id for note in take_notes()] == ["split_heads/in-place/it-changes-its-input-in-place"]
+
+
+def test_a_merge_that_returns_the_last_split_input_fails():
+    kept = {}
+
+    def remembering_split(x, heads):
+        kept["x"] = x.copy()
         return split(x, heads)
-    fails_with(r"changed its input x in place", check_split_heads, in_place, merge)
+
+    def stateful_merge(y):
+        return kept["x"]
+    fails_with(r"merge_heads\(y\) is wrong .*returns the input of the last split_heads call", check_split_heads,
+               remembering_split, stateful_merge)

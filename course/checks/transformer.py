@@ -15,7 +15,10 @@ import math
 
 from .. import probes
 from .cnn import FLOAT32_THRESHOLD, _build, _count, _error, _generator, _groups, _torch
-from .judging import CheckFailed, compare, probe_student
+from .judging import CheckFailed, Mistake, compare, mixed_seed, probe_student
+
+MASK_IDEA = ("query t may attend to the keys 0..t only: the lower triangle of a boolean mask, applied to the scores "
+             "before the softmax (section 2, 'Masks', and exercise 6)")
 
 
 def _sequences():
@@ -68,8 +71,8 @@ def _causality(exercise, forward, inputs, replace, setting):
             raise CheckFailed(
                 f"{exercise}: {setting}: the output at position {t} changes when only positions {t + 1}..{length - 1} "
                 "change, so the future leaks into the past; the causal mask is missing, transposed (upper triangle) "
-                "or applied after the softmax. Hint: mask = torch.ones(T, T, dtype=torch.bool).tril(), and "
-                "scores.masked_fill(~mask, float('-inf')) before the softmax.")
+                f"or applied after the softmax. Hint: {MASK_IDEA}.",
+                mistake=Mistake.named(exercise, "", "the future leaks into the past (no causal mask)"))
     changed = forward(replace(inputs, [0]))
     if _error(changed[:, -1], out[:, -1]) < FLOAT32_THRESHOLD:
         raise CheckFailed(f"{exercise}: {setting}: the output at the last position does not change when position 0 "
@@ -101,7 +104,8 @@ _ATTENTION_MISTAKES = {
     "no scale": "the scores are not divided by sqrt(head_size)",
     "scale by d": "the scores are divided by head_size instead of sqrt(head_size)",
     "one head": "it computes one head over the whole width instead of num_heads heads",
-    "wrong split": "the heads are split along the wrong axis: view (N, T, heads, head_size), then transpose(1, 2)",
+    "wrong split": "the heads are split along the wrong axis: cut the embedding into (N, T, heads, head_size) "
+                   "blocks, then move the heads in front of the positions",
 }
 
 
@@ -173,8 +177,9 @@ def check_causal_self_attention(CausalSelfAttention, seed=0, batch=2, length=6, 
                     for variant, meaning in _ATTENTION_MISTAKES.items() for roles in candidates]
         compare(exercise, f"the output of {setting}", out.numpy(), _functional_attention(x64, candidates[0], num_heads).numpy(),
                 FLOAT32_THRESHOLD, mistakes=mistakes,
-                hint="project q, k, v; split the heads; softmax(q k^T / sqrt(head_size), causal mask) v; merge the "
-                     "heads; then the output projection.")
+                hint="project the input to queries, keys and values, split them into heads, attend with the causal "
+                     "mask and the 1/sqrt(head_size) scale, merge the heads and apply the output projection "
+                     "(exercise 6's steps).")
 
 
 def _transformer_mismatch(total, expected, vocab_size, d_model, num_layers, d_ff, max_length):
@@ -196,13 +201,245 @@ def _transformer_mismatch(total, expected, vocab_size, d_model, num_layers, d_ff
             f"output layer {d_model} -> {vocab_size}" + (f"; {detail}" if detail else ""))
 
 
+# ---------------------------------------------------------------- the transformer, judged against a functional reference
+
+_TRANSFORMER_MISTAKES = {
+    "no residual": "the blocks have no residual connections: each sublayer's output replaces x instead of being "
+                   "added to it (section 7: x <- x + Sublayer(LN(x)))",
+    "post-LN": "it is the post-LN block of the original paper and the notes, LN(x + Sublayer(x)); the lab's block is "
+               "pre-LN, x + Sublayer(LN(x))",
+    "no final norm": "the final LayerNorm before the output layer is not applied (it exists but the forward pass "
+                     "skips it)",
+    "no embedding scale": "the token embedding is not scaled by sqrt(d_model) before the positional encoding is added",
+    "attention residual only": "only the attention sublayer has a residual connection; the feed-forward's output must "
+                               "be added to x as well",
+    "feed-forward residual only": "only the feed-forward sublayer has a residual connection; the attention's output "
+                                  "must be added to x as well",
+    "normalized residual": "the LayerNorm's output replaces x, so the residual path carries the normalized x; "
+                           "normalize only the sublayer's input and add its output to the x that came in",
+    "no ReLU": "the feed-forward part has no ReLU between its two linear layers",
+    "GELU": "the feed-forward part uses GELU; the lab's block uses ReLU",
+}
+_WEIGHT_LEAVES = ("weight", "gamma", "scale", "g")
+
+
+def _structure(exercise, state, parameters, vocab_size, d_model, setting):
+    """The student's parameters sorted into the lab's TinyTransformer: ``{"embedding", "encoding",
+    "blocks": [{"attention": [groups], "norms": [groups], "feed_forward": [groups]}], "final", "head"}``,
+    each group ``{leaf: key}``, read from the module names the lab asks for (``self.blocks``, and
+    ``self.attention`` in each block) and from the shapes; None for what does not fit."""
+    groups = {}
+    for key in state:
+        prefix, _, leaf = key.rpartition(".")
+        groups.setdefault(prefix, {})[leaf] = key
+    buffers = [key for key in state if key not in parameters]
+    blocks, outside = {}, {}
+    for prefix, group in groups.items():
+        parts = prefix.split(".")
+        if len(parts) >= 2 and parts[0] == "blocks" and parts[1].isdigit():
+            blocks.setdefault(int(parts[1]), {})[".".join(parts[2:])] = group
+        else:
+            outside[prefix] = group
+
+    def split(group):
+        """(2-D parameter keys, 1-D parameter keys) of one group."""
+        params = [key for key in group.values() if key in parameters]
+        return ([key for key in params if state[key].dim() == 2], [key for key in params if state[key].dim() == 1])
+
+    def norm(group):
+        _, ones = split(group)
+        if len(ones) != 2 or split(group)[0]:
+            return None
+        weight = next((key for key in ones if key.rpartition(".")[2] in _WEIGHT_LEAVES), ones[0])
+        return {"weight": weight, "bias": next(key for key in ones if key != weight)}
+
+    def linear(group):
+        twos, ones = split(group)
+        if len(twos) != 1 or len(ones) != 1 or state[ones[0]].shape[0] != state[twos[0]].shape[0]:
+            return None
+        return {"weight": twos[0], "bias": ones[0]}
+
+    def unfit(why):
+        return CheckFailed(f"{exercise}: the parameters of {setting} do not fit the lab's TinyTransformer ({why}). "
+                           "Hint: keep the blocks in self.blocks (an nn.ModuleList), each block's attention in "
+                           "self.attention, and build everything from nn.Embedding, nn.LayerNorm and nn.Linear "
+                           "(section 7).",
+                           mistake=Mistake.named(exercise, "", "its parameters do not fit the lab's TinyTransformer"))
+
+    if not blocks:
+        raise unfit("no parameters under self.blocks")
+    structure = {"blocks": []}
+    for index in sorted(blocks):
+        attention, norms, feed_forward = [], [], []
+        for name, group in blocks[index].items():
+            if name == "attention" or name.startswith("attention."):
+                attention.append(linear(group))
+            elif norm(group) is not None:
+                norms.append(norm(group))
+            else:
+                feed_forward.append(linear(group))
+        if None in attention or None in feed_forward or len(norms) != 2 or len(feed_forward) != 2:
+            raise unfit(f"block {index} should hold two LayerNorms, the attention's linear layers and two linear "
+                        "layers for the feed-forward part")
+        shapes = sorted(tuple(state[g["weight"]].shape) for g in attention)
+        if shapes not in ([(d_model, d_model)] * 4, [(d_model, d_model), (3 * d_model, d_model)]):
+            raise unfit(f"the attention of block {index} has linear layers of shapes {shapes}")
+        structure["blocks"].append({"attention": attention, "norms": norms, "feed_forward": feed_forward})
+    embedding, head, final = [], [], []
+    for prefix, group in outside.items():
+        twos, ones = split(group)
+        if twos and not ones and len(twos) == 1 and tuple(state[twos[0]].shape) == (vocab_size, d_model):
+            embedding.append(twos[0])
+        elif linear(group) is not None and tuple(state[linear(group)["weight"]].shape) == (vocab_size, d_model):
+            head.append(linear(group))
+        elif norm(group) is not None:
+            final.append(norm(group))
+        elif split(group) != ([], []):
+            raise unfit(f"unexpected parameters {sorted(k for k in group.values() if k in parameters)}")
+    if len(embedding) != 1 or len(head) != 1 or len(final) != 1:
+        raise unfit("expected one token embedding, one final LayerNorm and one output layer outside the blocks")
+    structure.update(embedding=embedding[0], head=head[0], final=final[0],
+                     encoding=next((key for key in buffers if state[key].is_floating_point()
+                                    and state[key].dim() >= 2 and state[key].shape[-1] == d_model), None))
+    return structure
+
+
+def _readings(structure, state, d_model, heads=None):
+    """Every way to read the student's layers as the lab's roles: ``(attention roles order, norms
+    order, feed-forward order, num_heads)``, the same in every block (one class makes them all)."""
+    block = structure["blocks"][0]
+    packed = len(block["attention"]) == 2
+    attention_orders = list(itertools.permutations(range(3 if packed else 4)))
+    shapes = [tuple(state[g["weight"]].shape) for g in block["feed_forward"]]
+    if shapes[0] == shapes[1]:  # d_ff == d_model: the shapes cannot tell which layer comes first
+        feed_forward_orders = [(0, 1), (1, 0)]
+    else:
+        feed_forward_orders = [(0, 1)] if shapes[0][1] == d_model else [(1, 0)]
+    head_counts = [heads] if heads else [h for h in (4, 2, 1, 8, 3, 6, 16, 12, 5, 32) if d_model % h == 0]
+    return [(a, n, f, h) for h in head_counts for a in attention_orders for n in ((0, 1), (1, 0))
+            for f in feed_forward_orders]
+
+
+def _pairs(group, values):
+    torch = _torch()
+    return (values[group["weight"]].to(torch.float64), values[group["bias"]].to(torch.float64))
+
+
+def _attention_roles(groups, values, order, d_model):
+    """(q, k, v, o) weight-bias pairs from the attention's groups read in ``order``."""
+    if len(groups) == 4:
+        pairs = [_pairs(g, values) for g in groups]
+        return tuple(pairs[i] for i in order)
+    square = next(g for g in groups if values[g["weight"]].shape[0] == d_model)
+    packed = next(g for g in groups if g is not square)
+    w, b = _pairs(packed, values)
+    chunks = list(zip(w.chunk(3), b.chunk(3)))
+    return tuple(chunks[i] for i in order) + (_pairs(square, values),)
+
+
+def _transformer_forward(tokens, structure, values, reading, d_model, variant=None):
+    """The lab's TinyTransformer (pre-LN blocks, causal attention, final LayerNorm) computed
+    here in float64 with ``values`` read as ``reading``; or one typical wrong version (``variant``)."""
+    torch = _torch()
+    from torch.nn import functional as F
+
+    attention_order, norms_order, feed_forward_order, heads = reading
+    layer_norm = lambda x, g: F.layer_norm(x, (d_model,), *_pairs(g, values), eps=1e-5)  # noqa: E731
+    x = values[structure["embedding"]].to(torch.float64)[tokens]
+    if variant != "no embedding scale":
+        x = x * math.sqrt(d_model)
+    if structure["encoding"] is not None:
+        table = values[structure["encoding"]].to(torch.float64).reshape(-1, d_model)
+    else:
+        from ..layers.attention import positional_encoding
+        table = torch.as_tensor(positional_encoding(tokens.shape[1], d_model), dtype=torch.float64)
+    x = x + table[: tokens.shape[1]]
+    activation = {"no ReLU": lambda h: h, "GELU": F.gelu}.get(variant, F.relu)
+    for block in structure["blocks"]:
+        norm1, norm2 = (block["norms"][i] for i in norms_order)
+        first, second = (block["feed_forward"][i] for i in feed_forward_order)
+        roles = _attention_roles(block["attention"], values, attention_order, d_model)
+
+        def attend(h, roles=roles):
+            return _functional_attention(h, roles, heads)
+
+        def feed(h, first=first, second=second):
+            return F.linear(activation(F.linear(h, *_pairs(first, values))), *_pairs(second, values))
+
+        if variant == "post-LN":
+            x = layer_norm(x + attend(x), norm1)
+            x = layer_norm(x + feed(x), norm2)
+        elif variant == "no residual":
+            x = feed(layer_norm(attend(layer_norm(x, norm1)), norm2))
+        elif variant == "attention residual only":
+            x = x + attend(layer_norm(x, norm1))
+            x = feed(layer_norm(x, norm2))
+        elif variant == "feed-forward residual only":
+            x = attend(layer_norm(x, norm1))
+            x = x + feed(layer_norm(x, norm2))
+        elif variant == "normalized residual":
+            x = layer_norm(x, norm1)
+            x = x + attend(x)
+            x = layer_norm(x, norm2)
+            x = x + feed(x)
+        else:
+            x = x + attend(layer_norm(x, norm1))
+            x = x + feed(layer_norm(x, norm2))
+    if variant != "no final norm":
+        x = layer_norm(x, structure["final"])
+    return F.linear(x, *_pairs(structure["head"], values))
+
+
+def _judge_values(state, parameters, structure, d_model, seed):
+    """Random values for every parameter, the same for layers whose order the check cannot tell
+    (the attention's projections, a block's two LayerNorms, all blocks): any reading of them
+    then gives the same reference. Buffers keep the student's values."""
+    torch = _torch()
+    generator = _generator(seed)
+    made = {}
+
+    def draw(kind, shape, scale, offset=0.0):
+        if (kind, shape) not in made:
+            made[(kind, shape)] = offset + scale * torch.randn(shape, generator=generator)
+        return made[(kind, shape)]
+
+    values = {key: value.clone() for key, value in state.items() if key not in parameters}
+    values[structure["embedding"]] = draw("embedding", tuple(state[structure["embedding"]].shape), 1.0)
+    for name in ("head",):
+        group = structure[name]
+        values[group["weight"]] = draw("head", tuple(state[group["weight"]].shape), 1 / math.sqrt(d_model))
+        values[group["bias"]] = draw("head bias", tuple(state[group["bias"]].shape), 0.3)
+
+    def norm_values(group, kind):
+        values[group["weight"]] = draw(kind, (d_model,), 0.3, 1.0)
+        values[group["bias"]] = draw(kind + " bias", (d_model,), 0.3)
+
+    norm_values(structure["final"], "final norm")
+    for block in structure["blocks"]:
+        for group in block["norms"]:
+            norm_values(group, "norm")
+        square_w, square_b = draw("projection", (d_model, d_model), 1 / math.sqrt(d_model)), draw("projection bias", (d_model,), 0.3)
+        for group in block["attention"]:
+            copies = state[group["weight"]].shape[0] // d_model
+            values[group["weight"]] = torch.cat([square_w] * copies)
+            values[group["bias"]] = torch.cat([square_b] * copies)
+        shapes = [tuple(state[g["weight"]].shape) for g in block["feed_forward"]]
+        for group, shape in zip(block["feed_forward"], shapes):
+            kind = "same" if shapes[0] == shapes[1] else str(shape)
+            values[group["weight"]] = draw("feed-forward " + kind, shape, 1 / math.sqrt(shape[1]))
+            values[group["bias"]] = draw("feed-forward bias " + kind, (shape[0],), 0.3)
+    return values
+
+
 def check_causal_transformer(TinyTransformer, seed=0, batch=3, length=8, vocab_size=None, d_model=16,
                              num_heads=2, num_layers=2, d_ff=32, max_length=12):
     """``TinyTransformer(vocab_size, d_model, num_heads, num_layers, d_ff, max_length)``: tokens
     (N, T) int64 -> next-token scores (N, T, vocab_size). Checked: the parameter count (see
     ``transformer_parameters``), the shape, no leak from later tokens, the use of earlier ones,
-    and of their order (the positional encoding). ``vocab_size`` defaults to the digit tasks'
-    (``course.torchlab.sequences.VOCABULARY_SIZE``)."""
+    and of their order (the positional encoding); then, loaded with the judge's weights, the
+    scores against a functional reference of the lab's model: the embedding scaled by
+    sqrt(d_model), pre-LN blocks with both residual connections, the final LayerNorm.
+    ``vocab_size`` defaults to the digit tasks' (``course.torchlab.sequences.VOCABULARY_SIZE``)."""
     torch = _torch()
     vocab_size = _sequences().VOCABULARY_SIZE if vocab_size is None else vocab_size
     exercise = "causal_transformer"
@@ -243,34 +480,104 @@ def check_causal_transformer(TinyTransformer, seed=0, batch=3, length=8, vocab_s
     if _error(outputs[0][:, -1], outputs[1][:, -1]) < FLOAT32_THRESHOLD:
         raise CheckFailed(f"{exercise}: with one layer, swapping the first two tokens leaves the output at the last "
                           "position unchanged, so the model cannot tell the order of its input: attention alone is "
-                          "permutation-invariant. Hint: add the positional encoding to the token embeddings.")
+                          "permutation-invariant. Hint: add the positional encoding to the token embeddings "
+                          "(section 6).",
+                          mistake=Mistake.named(exercise, "", "the positional encoding is not added"))
+    # The computation itself: the judge's weights in the student's model, against the reference.
+    state = probe_student(probes.state, exercise, model)
+    if not isinstance(state, dict):
+        raise CheckFailed(f"{exercise}: {setting} is not an nn.Module; subclass torch.nn.Module.")
+    structure = _structure(exercise, state, set(shapes), vocab_size, d_model, setting)
+    values = _judge_values(state, set(shapes), structure, d_model, seed + 1)
+    probe_student(probes.load_state, exercise, model, values)
+    got = forward(tokens)
+    reading = _readings(structure, state, d_model, num_heads)[0]  # any reading: the values make them all equal
+    with torch.no_grad():
+        expected_scores = _transformer_forward(tokens, structure, values, reading, d_model)
+        if _error(got, expected_scores) < FLOAT32_THRESHOLD:
+            return out
+        mistakes = [(_transformer_forward(tokens, structure, values, reading, d_model, variant).numpy(), meaning)
+                    for variant, meaning in _TRANSFORMER_MISTAKES.items()]
+    compare(exercise, f"the scores of {setting} (loaded with the check's weights)", got.numpy(),
+            expected_scores.numpy(), FLOAT32_THRESHOLD, mistakes=mistakes,
+            hint="the embedding times sqrt(d_model) plus the positional encoding, then pre-LN blocks, each adding "
+                 "attention(LN(x)) and then FFN(LN(x)) to x, then the final LayerNorm and the output layer "
+                 "(section 7).")
     return out
 
 
-def check_trained_transformer(model, task="reverse", length=6, count=500, minimum=0.99, seed=0):
-    """A trained causal model solves the digit ``task`` (see ``course.torchlab.sequences``): on
-    ``count`` new prompts of ``length`` digits, drawn here, the answers it writes token by token
-    (greedy decoding) are right in every digit for at least ``minimum`` of them."""
+def check_trained_transformer(model, task="reverse", length=6, count=500, minimum=0.99, seed=0, num_heads=None):
+    """A trained causal model, in eval mode, solves the digit ``task`` (see
+    ``course.torchlab.sequences``). Its weights are read out and loaded into the judge's own copy
+    of the lab's TinyTransformer, which writes the answers to ``count`` new prompts of ``length``
+    digits, drawn here (greedy decoding): at least ``minimum`` of them must be right in every digit.
+    The model itself sees none of these prompts; ``num_heads`` (default: found from the model's
+    own outputs) is the number of attention heads."""
+    torch = _torch()
     exercise = "trained_transformer"
     training = getattr(model, "training", None)
     if not isinstance(training, bool):
         raise CheckFailed(f"{exercise}: expected a trained torch.nn.Module, got {type(model).__name__}.")
+    if training:
+        raise CheckFailed(f"{exercise}: the model is still in training mode; the exercise asks you to put it in eval "
+                          "mode after training (model.eval()), the habit that matters for every model with dropout "
+                          "or BatchNorm.",
+                          mistake=Mistake.named(exercise, "", "the model is still in training mode"))
     sequences = _sequences()
-    prompts, answers = sequences.digit_task(task, count, length, seed=10_000 + seed)  # never the notebook's data
+    vocab_size = sequences.VOCABULARY_SIZE
+    shapes = probe_student(probes.parameter_shapes, exercise, model)
+    state = probe_student(probes.state, exercise, model)
+    if not isinstance(state, dict) or not isinstance(shapes, dict):
+        raise CheckFailed(f"{exercise}: expected a trained torch.nn.Module, got {type(model).__name__}.")
+    embedding = [key for key, (shape, _) in shapes.items() if len(shape) == 2 and shape[0] == vocab_size]
+    d_model = shapes[embedding[0]][0][1] if embedding else 0
+    structure = _structure(exercise, state, set(shapes), vocab_size, d_model, "the model")
+    generator = _generator(seed + 7)
+    probe = torch.randint(0, vocab_size, (16, 2 * length), generator=generator)
 
-    def forward(tokens):
-        logits = probe_student(probes.forward, exercise, model, tokens)
-        return _tensor(logits, exercise, f"the model on tokens of shape {tuple(tokens.shape)}",
-                       (count, tokens.shape[1], sequences.VOCABULARY_SIZE))
+    def student_forward(tokens):
+        return _tensor(probe_student(probes.forward, exercise, model, tokens), exercise,
+                       f"the model on tokens of shape {tuple(tokens.shape)}", (len(tokens), tokens.shape[1], vocab_size))
 
-    written = sequences.greedy_answers(forward, prompts, length)
+    def replace(inputs, positions):
+        changed = inputs.clone()
+        positions = list(positions)
+        shift = torch.randint(1, vocab_size, (len(inputs), len(positions)), generator=generator)
+        changed[:, positions] = (inputs[:, positions] + shift) % vocab_size
+        return changed
+
+    scores = student_forward(probe)
+    for t in (length - 1, length):
+        later = student_forward(replace(probe, range(t + 1, probe.shape[1])))
+        if _error(later[:, :t + 1], scores[:, :t + 1]) > FLOAT32_THRESHOLD:
+            raise CheckFailed(
+                f"{exercise}: the trained model's scores at position {t} change when only later tokens change: it "
+                "was trained without a working causal mask, so it learned to read the very token it should predict, "
+                "and writing an answer one digit at a time (with nothing after it to read) fails however long it "
+                f"trains. Hint: {MASK_IDEA}; then train again.",
+                mistake=Mistake.named(exercise, "", "trained without a causal mask"))
+    with torch.no_grad():
+        reading = next((r for r in _readings(structure, state, d_model, num_heads)
+                        if _error(scores, _transformer_forward(probe, structure, state, r, d_model)) < 1e-3), None)
+    if reading is None:
+        raise CheckFailed(
+            f"{exercise}: the check loads the model's weights into its own copy of the lab's TinyTransformer "
+            "(section 7), and that copy computes other scores than the model itself: its forward pass is not the "
+            "lab's architecture, so its answers cannot be judged. Hint: make exercise 7 pass, then train again.",
+            mistake=Mistake.named(exercise, "", "its forward pass is not the lab's TinyTransformer"))
+    prompts, answers = sequences.digit_task(task, count, length, seed=mixed_seed(10_000 + seed))
+
+    def judge_forward(tokens):
+        return _transformer_forward(tokens, structure, state, reading, d_model)
+
+    with torch.no_grad():
+        written = sequences.greedy_answers(judge_forward, prompts, length)
     accuracy = sequences.exact_match(written, answers)
     if accuracy >= minimum:
         return accuracy
     digits = float((written == answers).double().mean())
-    message = (f"{exercise}: {100 * accuracy:.1f}% of {count} new prompts get an exactly right answer ({task}, "
-               f"{length} digits; {100 * digits:.1f}% of the digits are right); it should be at least "
-               f"{100 * minimum:.0f}%")
-    if training:
-        message += "; the model is still in training mode: call model.eval() after training"
-    raise CheckFailed(message + ". Hint: train longer or with a warm-up and a larger learning rate, and watch the loss.")
+    raise CheckFailed(f"{exercise}: {100 * accuracy:.1f}% of {count} new prompts get an exactly right answer ({task}, "
+                      f"{length} digits; {100 * digits:.1f}% of the digits are right); it should be at least "
+                      f"{100 * minimum:.0f}%. Hint: train longer or with a warm-up and a larger learning rate, and "
+                      "watch the loss.",
+                      mistake=Mistake.named(exercise, "", "the model is not trained well enough"))

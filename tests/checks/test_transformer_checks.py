@@ -7,10 +7,11 @@ import pytest
 import torch
 from torch import nn
 
-from course.checks.transformer import (check_causal_self_attention, check_causal_transformer,
-                                       check_trained_transformer, transformer_parameters)
+from course.checks.transformer import (_readings, _structure, _transformer_forward, check_causal_self_attention,
+                                       check_causal_transformer, check_trained_transformer, transformer_parameters)
 from course.layers.attention import positional_encoding
-from course.torchlab.sequences import SEPARATOR, VOCABULARY_SIZE
+from course.checks.judging import mixed_seed
+from course.torchlab.sequences import SEPARATOR, VOCABULARY_SIZE, digit_task, exact_match, greedy_answers
 from tests.checks.failing import fails_with
 
 
@@ -67,19 +68,37 @@ def test_attention_check_names_the_mistake(mistake, message):
 
 
 class Block(nn.Module):
-    def __init__(self, d_model, num_heads, d_ff, mistake):
+    def __init__(self, d_model, num_heads, d_ff, mistake, packed=False):
         super().__init__()
+        self.mistake = mistake
         self.norm1, self.norm2 = nn.LayerNorm(d_model), nn.LayerNorm(d_model)
-        self.attention = Attention(d_model, num_heads, "no mask" if mistake == "no mask" else None)
-        self.ff = nn.Sequential(nn.Linear(d_model, d_ff), nn.ReLU(), nn.Linear(d_ff, d_model))
+        self.attention = Attention(d_model, num_heads, "no mask" if mistake == "no mask" else None, packed)
+        activation = {"no ReLU": nn.Identity(), "GELU": nn.GELU()}.get(mistake, nn.ReLU())
+        self.ff = nn.Sequential(nn.Linear(d_model, d_ff), activation, nn.Linear(d_ff, d_model))
 
     def forward(self, x):
+        if self.mistake == "post-LN":
+            x = self.norm1(x + self.attention(x))
+            return self.norm2(x + self.ff(x))
+        if self.mistake == "no residual":
+            return self.ff(self.norm2(self.attention(self.norm1(x))))
+        if self.mistake == "attention residual only":
+            x = x + self.attention(self.norm1(x))
+            return self.ff(self.norm2(x))
+        if self.mistake == "feed-forward residual only":
+            x = self.attention(self.norm1(x))
+            return x + self.ff(self.norm2(x))
+        if self.mistake == "normalized residual":
+            x = self.norm1(x)
+            x = x + self.attention(x)
+            x = self.norm2(x)
+            return x + self.ff(x)
         x = x + self.attention(self.norm1(x))
         return x + self.ff(self.norm2(x))
 
 
 class Transformer(nn.Module):
-    def __init__(self, vocab_size, d_model, num_heads, num_layers, d_ff, max_length, mistake=None):
+    def __init__(self, vocab_size, d_model, num_heads, num_layers, d_ff, max_length, mistake=None, packed=False):
         super().__init__()
         self.mistake, self.d_model = mistake, d_model
         self.embedding = nn.Embedding(vocab_size, d_model)
@@ -88,17 +107,19 @@ class Transformer(nn.Module):
             self.encoding = nn.Parameter(table)
         else:
             self.register_buffer("encoding", table)
-        self.blocks = nn.ModuleList(Block(d_model, num_heads, d_ff, mistake) for _ in range(num_layers))
+        self.blocks = nn.ModuleList(Block(d_model, num_heads, d_ff, mistake, packed) for _ in range(num_layers))
         self.norm = nn.Identity() if mistake == "no final norm" else nn.LayerNorm(d_model)
         self.head = nn.Linear(d_model, vocab_size)
 
     def forward(self, tokens):
-        x = self.embedding(tokens) * math.sqrt(self.d_model)
+        x = self.embedding(tokens)
+        if self.mistake != "no embedding scale":
+            x = x * math.sqrt(self.d_model)
         if self.mistake != "no positions":
             x = x + self.encoding[: tokens.shape[1]]
         for block in self.blocks:
             x = block(x)
-        return self.head(self.norm(x))
+        return self.head(x if self.mistake == "unused final norm" else self.norm(x))
 
 
 def transformer_class(mistake=None):
@@ -117,6 +138,15 @@ def test_transformer_check_passes_a_right_model(seed):
     ("learned positions", r"positional encoding is a trained parameter"),
     ("no final norm", r"one LayerNorm is missing"),
     ("no positions", r"cannot tell the order.*positional encoding"),
+    ("no residual", r"scores of .* is wrong .*no residual connections"),
+    ("post-LN", r"scores of .* is wrong .*post-LN block"),
+    ("unused final norm", r"scores of .* is wrong .*final LayerNorm before the output layer is not applied"),
+    ("no embedding scale", r"scores of .* is wrong .*not scaled by sqrt\(d_model\)"),
+    ("attention residual only", r"scores of .* is wrong .*only the attention sublayer has a residual"),
+    ("feed-forward residual only", r"scores of .* is wrong .*only the feed-forward sublayer has a residual"),
+    ("normalized residual", r"scores of .* is wrong .*residual path carries the normalized x"),
+    ("no ReLU", r"scores of .* is wrong .*no ReLU"),
+    ("GELU", r"scores of .* is wrong .*uses GELU"),
 ])
 def test_transformer_check_names_the_mistake(mistake, message):
     fails_with(message, check_causal_transformer, transformer_class(mistake))
@@ -147,8 +177,52 @@ class Reverser(nn.Module):
         return scores
 
 
-def test_trained_check_passes_a_model_that_reverses_and_fails_one_that_does_not():
-    assert check_trained_transformer(Reverser().eval()) == 1.0
-    fails_with(r"0.0% of 500 new prompts.*83.3% of the digits are right.*training mode",
-               check_trained_transformer, Reverser(wrong_last_digit=True))
+def test_a_hand_coded_reverser_does_not_pass_the_trained_check():
+    message = fails_with(r"do not fit the lab's TinyTransformer", check_trained_transformer, Reverser().eval())
+    assert "self.blocks" in message
+    fails_with(r"still in training mode.*eval", check_trained_transformer, Reverser())
     fails_with(r"expected a trained torch.nn.Module", check_trained_transformer, "model")
+
+
+class Overridden(Transformer):
+    """The lab's parameters, untrained, with a forward pass that writes the reversal by hand."""
+
+    def forward(self, tokens):
+        return Reverser()(tokens) + 0 * super().forward(tokens)
+
+
+def test_a_transformer_whose_forward_reverses_by_hand_does_not_pass():
+    torch.manual_seed(0)
+    model = Overridden(VOCABULARY_SIZE, 16, 2, 2, 32, 12).eval()
+    fails_with(r"its own copy of the lab's TinyTransformer.*computes other scores", check_trained_transformer, model)
+
+
+class Leaky(Transformer):
+    def __init__(self, *args):
+        super().__init__(*args, mistake="no mask")
+
+
+@pytest.mark.parametrize("cls, message", [
+    (Leaky, r"trained without a working causal mask"),
+    (Transformer, r"% of 500 new prompts get an exactly right answer.*train longer"),
+])
+def test_the_trained_check_names_why_a_model_fails(cls, message):
+    torch.manual_seed(0)
+    fails_with(message, check_trained_transformer, cls(VOCABULARY_SIZE, 16, 2, 2, 32, 12).eval())
+
+
+@pytest.mark.parametrize("heads, packed", [(2, False), (4, True), (1, False)])
+def test_the_judges_copy_writes_the_answers_the_model_itself_writes(heads, packed):
+    """Untrained, so the answers are mostly wrong: the accuracy the check reports (with its own
+    copy of the architecture) is the model's own accuracy on the same prompts."""
+    torch.manual_seed(heads)
+    model = Transformer(VOCABULARY_SIZE, 16, heads, 2, 32, 12, packed=packed).eval()
+    accuracy = check_trained_transformer(model, minimum=0.0, seed=3)
+    prompts, answers = digit_task("reverse", 500, 6, seed=mixed_seed(10_003))
+    assert accuracy == exact_match(greedy_answers(model, prompts, 6), answers)
+    state, parameters = model.state_dict(), {name for name, _ in model.named_parameters()}
+    structure = _structure("test", state, parameters, VOCABULARY_SIZE, 16, "the model")
+    readings = [r for r in _readings(structure, state, 16)
+                if torch.allclose(_transformer_forward(prompts[:20], structure, state, r, 16).float(), model(prompts[:20]),
+                                  atol=1e-5)]
+    assert readings and all(reading[3] == heads for reading in readings)

@@ -365,3 +365,283 @@ def test_a_backward_pass_by_finite_differences_of_the_forward_pass_fails_with_a_
     fails_with(named, check_rnn_backward, *finite_difference_rnn(h, richardson))
     fails_with(named, check_rnn_step_backward, *finite_difference_rnn_step(h, richardson))
     fails_with(named, check_lstm_step_backward, *finite_difference_lstm_step(h, richardson))
+
+
+# ------------------------------------------------------------------ lab 09: masks, attention, heads, encoding
+
+def padding_mask_compare(lengths, max_length):
+    real = np.arange(max_length) < np.asarray(lengths)[:, np.newaxis]
+    return real[:, np.newaxis, :]
+
+
+def causal_mask_compare(length):
+    positions = np.arange(length)
+    return positions[np.newaxis, :] <= positions[:, np.newaxis]
+
+
+def padding_mask_loop(lengths, max_length):
+    mask = np.zeros((len(lengths), 1, max_length), dtype=bool)
+    for n, real in enumerate(lengths):
+        mask[n, 0, :real] = True
+    return mask
+
+
+def causal_mask_triu(length):
+    return ~np.triu(np.ones((length, length), dtype=bool), k=1)
+
+
+def attention_einsum(q, k, v, mask=None):
+    scores = np.einsum("...qd,...kd->...qk", q, k) / math.sqrt(q.shape[-1])
+    if mask is not None:
+        scores = np.where(mask, scores, -np.inf)
+    weights = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    weights /= weights.sum(axis=-1, keepdims=True)
+    return np.einsum("...qk,...kv->...qv", weights, v), (q, k, v, weights)
+
+
+def attention_backward_in_place(dout, cache):
+    """Reuses its arrays in place (dw -= ..., dw *= ...)."""
+    q, k, v, weights = cache
+    dv = np.einsum("...qk,...qv->...kv", weights, dout)
+    dw = np.einsum("...qv,...kv->...qk", dout, v)
+    dw -= (dw * weights).sum(axis=-1, keepdims=True)
+    dw *= weights
+    dw /= math.sqrt(q.shape[-1])
+    return np.einsum("...qk,...kd->...qd", dw, k), np.einsum("...qk,...qd->...kd", dw, q), dv
+
+
+def attention_d2l(q, k, v, mask=None):
+    """d2l's masked softmax: masked scores set to a large negative number (-1e6), not -inf."""
+    scores = np.matmul(q, k.swapaxes(-1, -2)) / np.sqrt(q.shape[-1])
+    if mask is not None:
+        scores = scores.copy()
+        scores[~np.broadcast_to(mask, scores.shape)] = -1e6
+    shifted = np.exp(scores - np.max(scores, axis=-1, keepdims=True))
+    weights = shifted / np.sum(shifted, axis=-1, keepdims=True)
+    return np.matmul(weights, v), {"q": q, "k": k, "v": v, "w": weights}
+
+
+def attention_backward_jacobian(dout, cache):
+    """One query at a time, with the softmax's Jacobian diag(w) - w w^T written out."""
+    q, k, v, w = cache["q"], cache["k"], cache["v"], cache["w"]
+    dq, dk, dv = np.zeros_like(q), np.zeros_like(k), np.zeros_like(v)
+    for index in np.ndindex(q.shape[:-2]):
+        W, V, K, Q, dO = w[index], v[index], k[index], q[index], dout[index]
+        dv[index] = W.T @ dO
+        dW = dO @ V.T
+        dS = np.stack([(np.diag(row) - np.outer(row, row)) @ g for row, g in zip(W, dW)]) / np.sqrt(Q.shape[-1])
+        dq[index], dk[index] = dS @ K, dS.T @ Q
+    return dq, dk, dv
+
+
+def split_heads_moveaxis(x, num_heads):
+    N, L, E = x.shape
+    return np.moveaxis(x.reshape(N, L, num_heads, E // num_heads), 2, 1)
+
+
+def merge_heads_moveaxis(y):
+    N, heads, L, width = y.shape
+    return np.moveaxis(y, 1, 2).reshape(N, L, heads * width)
+
+
+def split_heads_slices(x, num_heads):
+    width = x.shape[-1] // num_heads
+    return np.stack([x[..., h * width:(h + 1) * width] for h in range(num_heads)], axis=1)
+
+
+def merge_heads_concatenate(y):
+    return np.concatenate([y[:, h] for h in range(y.shape[1])], axis=-1)
+
+
+def positional_encoding_loops(length, d_model):
+    pe = np.zeros((length, d_model))
+    for pos in range(length):
+        for i in range(0, d_model, 2):
+            angle = pos / 10000 ** (i / d_model)
+            pe[pos, i], pe[pos, i + 1] = math.sin(angle), math.cos(angle)
+    return pe
+
+
+def positional_encoding_d2l(length, d_model):
+    P = np.zeros((1, length, d_model))
+    X = np.arange(length, dtype=np.float32).reshape(-1, 1) / np.power(10000, np.arange(0, d_model, 2) / d_model)
+    P[:, :, 0::2], P[:, :, 1::2] = np.sin(X), np.cos(X)
+    return P[0]
+
+
+LAB_09_NUMPY = {
+    "compare, einsum, in place, moveaxis, loops": dict(
+        padding_mask=padding_mask_compare, causal_mask=causal_mask_compare,
+        scaled_dot_product_attention=attention_einsum,
+        scaled_dot_product_attention_backward=attention_backward_in_place,
+        split_heads=split_heads_moveaxis, merge_heads=merge_heads_moveaxis, positional_encoding=positional_encoding_loops),
+    "loops, d2l's -1e6, Jacobian, slices, d2l's table": dict(
+        padding_mask=padding_mask_loop, causal_mask=causal_mask_triu, scaled_dot_product_attention=attention_d2l,
+        scaled_dot_product_attention_backward=attention_backward_jacobian, split_heads=split_heads_slices,
+        merge_heads=merge_heads_concatenate, positional_encoding=positional_encoding_d2l),
+}
+
+
+def graded_cells(lab):
+    """The sources of the lab's graded test cells (hidden tests included), by grade id."""
+    import json
+    import pathlib
+
+    path = pathlib.Path(__file__).resolve().parents[2] / "solutions" / lab / f"{lab}.ipynb"
+    cells = json.loads(path.read_text())["cells"]
+    return {c["metadata"]["nbgrader"]["grade_id"]: "".join(c["source"]) for c in cells
+            if c["metadata"].get("nbgrader", {}).get("grade") and not c["metadata"]["nbgrader"].get("solution")}
+
+
+def run_graded(lab, namespace, skip=()):
+    """Run every graded test cell of ``lab`` (hidden tests too) with ``namespace`` for the student's names."""
+    import course.checks as checks
+
+    ran = []
+    for grade_id, source in graded_cells(lab).items():
+        if grade_id in skip:
+            continue
+        exec(compile(source, grade_id, "exec"), {**vars(checks), **namespace})
+        ran.append(grade_id)
+    return ran
+
+
+# ------------------------------------------------------------------ lab 09: the PyTorch exercises
+
+def torch_classes():
+    """Two ways of writing exercises 6 and 7: packed q, k, v with torch's own attention and a
+    d2l-style (1, L, E) encoding table; four projections with an upper-triangle mask and the
+    LayerNorms registered in another order."""
+    import torch
+    import torch.nn.functional as F
+    from torch import nn
+
+    class PackedAttention(nn.Module):
+        def __init__(self, d_model, num_heads):
+            super().__init__()
+            self.num_heads, self.weights = num_heads, None
+            self.qkv = nn.Linear(d_model, 3 * d_model)
+            self.proj = nn.Linear(d_model, d_model)
+
+        def forward(self, x):
+            N, T, E = x.shape
+            q, k, v = (t.reshape(N, T, self.num_heads, -1).permute(0, 2, 1, 3) for t in self.qkv(x).split(E, dim=-1))
+            out = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+            return self.proj(out.permute(0, 2, 1, 3).reshape(N, T, E))
+
+    class TriuAttention(nn.Module):
+        def __init__(self, d_model, num_heads):
+            super().__init__()
+            self.num_heads, self.weights = num_heads, None
+            self.W_o = nn.Linear(d_model, d_model)  # registered first
+            self.W_v, self.W_k, self.W_q = (nn.Linear(d_model, d_model) for _ in range(3))
+
+        def forward(self, x):
+            N, T, E = x.shape
+            heads = lambda t: t.view(N, T, self.num_heads, E // self.num_heads).transpose(1, 2)  # noqa: E731
+            q, k, v = heads(self.W_q(x)), heads(self.W_k(x)), heads(self.W_v(x))
+            scores = torch.einsum("nhqd,nhkd->nhqk", q, k) / math.sqrt(q.shape[-1])
+            blocked = torch.triu(torch.ones(T, T, dtype=torch.bool, device=x.device), diagonal=1)
+            self.weights = scores.masked_fill(blocked, float("-inf")).softmax(dim=-1)
+            return self.W_o((self.weights @ v).transpose(1, 2).contiguous().view(N, T, E))
+
+    def transformer(Attention, d2l_table, norms_reversed):
+        class Block(nn.Module):
+            def __init__(self, d_model, num_heads, d_ff):
+                super().__init__()
+                if norms_reversed:
+                    self.ln_ff = nn.LayerNorm(d_model)
+                self.attention = Attention(d_model, num_heads)
+                self.ln_attn = nn.LayerNorm(d_model)
+                if not norms_reversed:
+                    self.ln_ff = nn.LayerNorm(d_model)
+                self.fc1, self.fc2 = nn.Linear(d_model, d_ff), nn.Linear(d_ff, d_model)
+
+            def forward(self, x):
+                x = x + self.attention(self.ln_attn(x))
+                return x + self.fc2(F.relu(self.fc1(self.ln_ff(x))))
+
+        class TinyTransformer(nn.Module):
+            def __init__(self, vocab_size, d_model, num_heads, num_layers, d_ff, max_length):
+                super().__init__()
+                self.d_model = d_model
+                self.embedding = nn.Embedding(vocab_size, d_model)
+                table = torch.tensor(positional_encoding_d2l(max_length, d_model), dtype=torch.float32)
+                self.register_buffer("P", table[None] if d2l_table else table)
+                self.blocks = nn.ModuleList([Block(d_model, num_heads, d_ff) for _ in range(num_layers)])
+                self.ln_final = nn.LayerNorm(d_model)
+                self.lm_head = nn.Linear(d_model, vocab_size)
+
+            def forward(self, tokens):
+                x = self.embedding(tokens) * self.d_model ** 0.5
+                x = x + (self.P[:, :tokens.shape[1]] if d2l_table else self.P[:tokens.shape[1]])
+                for block in self.blocks:
+                    x = block(x)
+                return self.lm_head(self.ln_final(x))
+
+        return TinyTransformer
+
+    return {
+        "packed, torch's attention, (1, L, E) table": dict(
+            CausalSelfAttention=PackedAttention, TinyTransformer=transformer(PackedAttention, True, False)),
+        "four projections in another order, triu mask, norms registered in reverse": dict(
+            CausalSelfAttention=TriuAttention, TinyTransformer=transformer(TriuAttention, False, True)),
+    }
+
+
+LAB_08 = {
+    "cs231n": dict(zip(("rnn_step_forward", "rnn_step_backward"), rnn_step_cs231n()))
+    | dict(zip(("rnn_forward", "rnn_backward"), rnn_sequence_cs231n(rnn_step_cs231n)))
+    | dict(zip(("lstm_step_forward", "lstm_step_backward"), lstm_step_cs231n())) | dict(clip_grad_norm=clip_lab),
+    "in place, vectorized, loops": dict(zip(("rnn_step_forward", "rnn_step_backward"), rnn_step_in_place()))
+    | dict(zip(("rnn_forward", "rnn_backward"), rnn_sequence_vectorized_weights()))
+    | dict(zip(("lstm_step_forward", "lstm_step_backward"), lstm_step_gates_in_a_dict()))
+    | dict(clip_grad_norm=clip_torch_style),
+}
+
+
+@pytest.mark.parametrize("name", list(LAB_08))
+def test_every_graded_cell_of_lab_08_passes_each_idiom(name):
+    assert len(run_graded("08_recurrent", LAB_08[name])) == 5
+
+
+@pytest.mark.parametrize("numpy_name, torch_name", [(n, t) for n, t in zip(LAB_09_NUMPY, [
+    "packed, torch's attention, (1, L, E) table",
+    "four projections in another order, triu mask, norms registered in reverse"])])
+def test_every_graded_cell_of_lab_09_passes_each_idiom(numpy_name, torch_name):
+    pytest.importorskip("torch")
+    namespace = LAB_09_NUMPY[numpy_name] | torch_classes()[torch_name]
+    assert len(run_graded("09_attention", namespace, skip={"test_trained_transformer"})) == 7
+
+
+@pytest.mark.parametrize("torch_name", ["packed, torch's attention, (1, L, E) table",
+                                        "four projections in another order, triu mask, norms registered in reverse"])
+def test_the_trained_check_reads_each_idiom_with_the_judges_copy(torch_name):
+    """The judge's copy of the architecture computes what the student's model computes (an
+    untrained model: its answers are mostly wrong, and the accuracy is the model's own)."""
+    torch = pytest.importorskip("torch")
+    from course.checks.transformer import check_trained_transformer
+    from course.torchlab.sequences import VOCABULARY_SIZE, digit_task, exact_match, greedy_answers
+    from course.checks.judging import mixed_seed
+
+    torch.manual_seed(0)
+    model = torch_classes()[torch_name]["TinyTransformer"](VOCABULARY_SIZE, 16, 4, 2, 32, 12).eval()
+    accuracy = check_trained_transformer(model, minimum=0.0, count=200)
+    prompts, answers = digit_task("reverse", 200, 6, seed=mixed_seed(10_000))
+    assert accuracy == exact_match(greedy_answers(model, prompts, 6), answers)
+
+
+SECRETS = (1, 2**40 + 7, 987_654_321)
+
+
+@pytest.mark.parametrize("secret", SECRETS)
+def test_every_check_of_labs_08_and_09_passes_honest_code_under_a_grading_secret(secret):
+    use_grading_secret(secret)
+    try:
+        assert len(run_graded("08_recurrent", LAB_08["cs231n"])) == 5
+        namespace = LAB_09_NUMPY["loops, d2l's -1e6, Jacobian, slices, d2l's table"]
+        if pytest.importorskip("torch"):
+            namespace = namespace | torch_classes()["packed, torch's attention, (1, L, E) table"]
+        assert len(run_graded("09_attention", namespace, skip={"test_trained_transformer"})) == 7
+    finally:
+        use_grading_secret(None)

@@ -299,8 +299,9 @@ def _structure(exercise, state, parameters, vocab_size, d_model, setting):
     if len(embedding) != 1 or len(head) != 1 or len(final) != 1:
         raise unfit("expected one token embedding, one final LayerNorm and one output layer outside the blocks")
     structure.update(embedding=embedding[0], head=head[0], final=final[0],
-                     encoding=next((key for key in buffers if state[key].is_floating_point()
-                                    and state[key].dim() >= 2 and state[key].shape[-1] == d_model), None))
+                     encoding=next((key for key in buffers if not key.startswith("blocks.")  # a block's mask buffer
+                                    and state[key].is_floating_point() and state[key].dim() >= 2
+                                    and state[key].shape[-1] == d_model), None))
     return structure
 
 

@@ -36,7 +36,7 @@ BATCH = {  # student (graded in this order with one worker) -> (file content, ex
     "c_nbgrader_list": (_damaged("test_relu", _set(["metadata", "nbgrader"], [1, 2])), 16),
     "d_grade_id_dict": (_damaged("test_sigmoid", _set(["metadata", "nbgrader", "grade_id"], {"a": 1})), 16),
     "e_grade_id_number": (_damaged("test_affine_backward", _set(["metadata", "nbgrader", "grade_id"], 7)), 16),
-    "f_metadata_list": (_damaged("imports", _set(["metadata"], ["not", "a", "dict"])), 16),
+    "f_metadata_list": (_damaged("imports", _set(["metadata"], ["not", "a", "dict"])), 0),  # nbformat cannot read it
     "g_nbgrader_null": (_damaged("test_two_layer_net", _set(["metadata", "nbgrader"], None)), 16),
     "h_bad_timestamp": (json.dumps(_solved()), 16),
     "i_source_number": (_damaged("check_relu_backward", _set(["source"], 12)), 16),
@@ -67,6 +67,7 @@ def test_each_gets_its_score_and_the_run_goes_on(graded, student):
 def test_a_notebook_that_cannot_be_read_says_why(graded):
     first, _ = graded
     assert "nested too deeply" in first["a_deep_json"].notes
+    assert "could not be read" in first["f_metadata_list"].notes
 
 
 def test_damaged_metadata_is_named(graded):

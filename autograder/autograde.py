@@ -19,7 +19,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from . import gradebook, source_changes
-from .grading import Job, _zero, close_kernels, grade_submission
+from .grading import Job, _zero, close_kernels, die_with_coordinator, grade_submission
 from .sandbox.limits import Limits
 
 
@@ -99,12 +99,11 @@ def _why_again(course, assignment, student, content_hash, force, lab_changed):
 
 def _die_with_coordinator(coordinator):
     """Worker processes (and with them their sandboxes) end when the coordinator ends, even when
-    it is killed with SIGKILL and cannot say goodbye."""
-    from .sandbox.isolation import die_with_parent
+    it is killed with SIGKILL and cannot say goodbye. (The workers' initializer is
+    ``grading.die_with_coordinator``: a worker that imports this module imports nbgrader too.)"""
+    from .grading import die_with_coordinator
 
-    die_with_parent()
-    if os.getppid() != coordinator:  # it died before the line above took effect
-        os._exit(1)
+    die_with_coordinator(coordinator)
 
 
 def _executor(workers, scheduler):
@@ -117,7 +116,7 @@ def _executor(workers, scheduler):
     # check ran in the coordinator) can hang on its first use of them; a fresh interpreter cannot.
     context = multiprocessing.get_context("spawn")
     return concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=context,
-                                                  initializer=_die_with_coordinator, initargs=(os.getpid(),)), False
+                                                  initializer=die_with_coordinator, initargs=(os.getpid(),)), False
 
 
 MAX_DATA_BYTES = 64 * 1024 * 1024

@@ -6,6 +6,7 @@ and returns plain data, so that the gradebook can be written in one place by the
 import ast
 import dataclasses
 import multiprocessing.util
+import os
 import re
 import time
 
@@ -250,6 +251,16 @@ def _forget_sandbox(job):
             sandbox.close()
         except Exception:  # noqa: BLE001 - it is being thrown away
             pass
+
+
+def die_with_coordinator(coordinator):
+    """A worker process's initializer: it (and with it its sandboxes) ends when the coordinator
+    ends, even when that is killed with SIGKILL and cannot say goodbye."""
+    from .sandbox.isolation import die_with_parent
+
+    die_with_parent()
+    if os.getppid() != coordinator:  # it died before the line above took effect
+        os._exit(1)
 
 
 def close_kernels():

@@ -38,6 +38,7 @@ class KernelProcess:
     def __init__(self, sock, pid, parent, group=None, isolated=True):
         self.sock, self.pid, self.parent, self.group, self.isolated = sock, pid, parent, group, isolated
         self.gone_reason = None  # set by the watchdog when it kills the kernel
+        self._handles = {number: _pidfd(number) for number in (pid, parent)}  # signals never reach a reused id
 
     def request(self, message, timeout):
         """Send one request and wait for its reply; interrupt the code past ``timeout`` seconds."""
@@ -81,16 +82,20 @@ class KernelProcess:
             self.kill()
             raise KernelGone(f"the kernel sent a malformed reply ({error})") from None
 
-    def signal(self, signum):
-        if self.pid > 1:
-            try:
-                os.kill(self.pid, signum)
-            except (ProcessLookupError, PermissionError):
-                pass
+    def signal(self, signum, pid=None):
+        pid = self.pid if pid is None else pid
+        handle = self._handles.get(pid)
+        try:
+            if handle is not None:
+                signal.pidfd_send_signal(handle, signum)
+            elif pid > 1:
+                os.kill(pid, signum)
+        except OSError:  # gone already
+            pass
 
     def held_mb(self):
         """Everything the kernel's processes hold in memory, in MB."""
-        return self.group.held_mb() if self.group else tree_memory_mb(self.parent)
+        return self.group.held_mb() if self.group else tree_memory_mb(self.parent, self.pid)
 
     def out_of_memory(self):
         return bool(self.group and self.group.out_of_memory())
@@ -115,20 +120,28 @@ class KernelProcess:
                     except OSError:
                         pass
                 time.sleep(0.01)
-        if self.parent > 1:
-            try:
-                os.kill(self.parent, signal.SIGKILL)
-            except OSError:
-                pass
+        self.signal(signal.SIGKILL, self.parent)
 
     def close(self):
         self.kill()
         if self.group:
             self.group.close()
+        for handle in self._handles.values():
+            if handle is not None:
+                os.close(handle)
+        self._handles = {}
         try:
             self.sock.close()
         except OSError:
             pass
+
+
+def _pidfd(pid):
+    """A descriptor that names process ``pid`` for good (Linux 5.3), or None."""
+    try:
+        return os.pidfd_open(pid) if pid > 1 else None
+    except (AttributeError, OSError):
+        return None
 
 
 def namespace_init(pid):

@@ -99,13 +99,13 @@ def shared_objects_mb(pids):
     return sum(sizes.values()) / (1024 * 1024)
 
 
-def tree_memory_mb(pid):
+def tree_memory_mb(pid, kernel=None):
     """The fallback count (no cgroup): resident memory of ``pid`` and its descendants, their
-    memfd and shared-memory objects, and the private memory-backed folders. Shared pages that
-    are mapped may count twice: the count errs on the side of the limit."""
+    memfd and shared-memory objects, and the memory-backed folders private to ``kernel`` (default
+    ``pid``). Shared pages that are mapped may count twice: the count errs on the side of the limit."""
     tree = process_tree(pid)
     resident = sum(int((_field(lines, "VmRSS") or ["0"])[0]) for lines in tree.values()) / 1024
-    return resident + shared_objects_mb(tree) + private_files_mb(pid)
+    return resident + shared_objects_mb(tree) + private_files_mb(kernel or pid)
 
 
 # -- control groups ------------------------------------------------------------------------

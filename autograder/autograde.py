@@ -6,6 +6,7 @@ results arrive. Submissions already graded are skipped unless ``force`` is set, 
 after an interruption grades only what is missing.
 """
 import concurrent.futures
+import concurrent.futures.process
 import dataclasses
 import multiprocessing
 import os
@@ -18,7 +19,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from . import gradebook, source_changes
-from .grading import Job, close_kernels, grade_submission
+from .grading import Job, _zero, close_kernels, die_with_coordinator, grade_submission
 from .sandbox.limits import Limits
 
 
@@ -46,11 +47,24 @@ def find_submissions(course, assignment, students=None):
         student = folder.parent.name
         if students and student not in students:
             continue
-        timestamp_file = folder / "timestamp.txt"
-        timestamp = timestamp_file.read_text().strip() if timestamp_file.exists() else None
+        timestamp = _timestamp(folder / "timestamp.txt")
         for path in sorted(folder.glob("*.ipynb")):
             found.append((student, path.stem, path, timestamp))
     return found
+
+
+def _timestamp(path):
+    """The submission time in ``timestamp.txt`` as nbgrader reads it, or None when the file is
+    missing or holds something nbgrader cannot read as a time."""
+    from nbgrader.utils import parse_utc
+
+    try:
+        with open(path, "rb") as handle:
+            text = handle.read(200).decode("utf-8", errors="replace").strip()
+        parse_utc(text)
+    except Exception:  # noqa: BLE001 - dateutil raises several kinds; a bad time is no time
+        return None
+    return text
 
 
 def manual_points(cells):
@@ -85,12 +99,11 @@ def _why_again(course, assignment, student, content_hash, force, lab_changed):
 
 def _die_with_coordinator(coordinator):
     """Worker processes (and with them their sandboxes) end when the coordinator ends, even when
-    it is killed with SIGKILL and cannot say goodbye."""
-    from .sandbox.isolation import die_with_parent
+    it is killed with SIGKILL and cannot say goodbye. (The workers' initializer is
+    ``grading.die_with_coordinator``: a worker that imports this module imports nbgrader too.)"""
+    from .grading import die_with_coordinator
 
-    die_with_parent()
-    if os.getppid() != coordinator:  # it died before the line above took effect
-        os._exit(1)
+    die_with_coordinator(coordinator)
 
 
 def _executor(workers, scheduler):
@@ -103,7 +116,7 @@ def _executor(workers, scheduler):
     # check ran in the coordinator) can hang on its first use of them; a fresh interpreter cannot.
     context = multiprocessing.get_context("spawn")
     return concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=context,
-                                                  initializer=_die_with_coordinator, initargs=(os.getpid(),)), False
+                                                  initializer=die_with_coordinator, initargs=(os.getpid(),)), False
 
 
 MAX_DATA_BYTES = 64 * 1024 * 1024
@@ -125,6 +138,54 @@ def data_files(*folders):
             files[relative] = path.read_bytes()
             total += size
     return files
+
+
+RETRIES = 1  # a submission whose worker process died is graded once more, in a fresh pool
+
+
+def _graded(jobs, pool, workers, scheduler):
+    """``(job, Result)`` for every job as workers finish them. A job whose grading raised is
+    that submission's zero, with the reason; jobs lost with a worker process that died (a
+    broken pool loses every job it held) are graded again in a fresh pool, once."""
+    executor, is_dask = pool[0]
+    if is_dask:
+        from dask.distributed import as_completed
+
+        futures = executor.map(grade_submission, jobs, pure=False)
+        job_of = dict(zip(futures, jobs))
+        for future in as_completed(futures):
+            try:
+                yield job_of[future], future.result()
+            except Exception as error:  # noqa: BLE001 - one notebook never stops the run
+                yield job_of[future], _lost(job_of[future], error)
+        return
+    attempts = {id(job): 0 for job in jobs}
+    pending = list(jobs)
+    while pending:
+        job_of = {executor.submit(grade_submission, job): job for job in pending}
+        pending = []
+        for future in concurrent.futures.as_completed(job_of):
+            job = job_of[future]
+            try:
+                yield job, future.result()
+            except concurrent.futures.process.BrokenProcessPool as error:
+                attempts[id(job)] += 1
+                if attempts[id(job)] > RETRIES:
+                    yield job, _lost(job, error)
+                else:
+                    pending.append(job)
+            except Exception as error:  # noqa: BLE001
+                yield job, _lost(job, error)
+        if pending:
+            executor.shutdown(wait=True, cancel_futures=True)
+            pool[0] = _executor(min(workers, len(pending)), scheduler)
+            executor = pool[0][0]
+
+
+def _lost(job, error):
+    text = " ".join(str(error).split())[:200] or "no message"
+    return _zero(job, [f"The submission could not be graded: the worker grading it failed ({type(error).__name__}: "
+                       f"{text})."], time.monotonic())
 
 
 def autograde(course, assignment, workers=None, scheduler=None, force=False, limits=None, students=None,
@@ -175,28 +236,27 @@ def autograde(course, assignment, workers=None, scheduler=None, force=False, lim
         return outcomes
     started_at, started = datetime.now(timezone.utc).isoformat(timespec="seconds"), time.monotonic()
     skipped = len(outcomes)
-    executor, is_dask = _executor(min(workers, len(jobs)), scheduler)
+    pool = [_executor(min(workers, len(jobs)), scheduler)]  # the current (executor, is_dask); a broken pool is replaced
     bar = tqdm(total=len(jobs), unit="submission", desc=f"grading {assignment}", disable=not progress)
     quiet = warnings.catch_warnings()  # nbformat's chatter must not break the progress bar
     quiet.__enter__()
     warnings.simplefilter("ignore")
     try:
-        if is_dask:
-            from dask.distributed import as_completed
-
-            futures = as_completed(executor.map(grade_submission, jobs, pure=False))
-        else:
-            futures = concurrent.futures.as_completed([executor.submit(grade_submission, job) for job in jobs])
-        for future in futures:
-            result = future.result()
+        for job, result in _graded(jobs, pool, min(workers, len(jobs)), scheduler):
             student = result.student
             reason = reasons.get(student, "")
-            score = gradebook.record(course, db_url, result, timestamps.get(student), hashes.get(student, ""), reason)
+            try:
+                score = gradebook.record(course, db_url, result, timestamps.get(student), hashes.get(student, ""), reason)
+            except Exception as error:  # noqa: BLE001 - what the worker made of this notebook cannot be stored
+                result = _zero(job, [f"The graded notebook could not be recorded ({type(error).__name__}: "
+                                     f"{' '.join(str(error).split())[:200]})."], time.monotonic())
+                score = gradebook.record(course, db_url, result, timestamps.get(student), hashes.get(student, ""), reason)
             outcomes.append(_summarise(result, score, reason, manual.get(student, 0.0)))
             bar.update(1)
     finally:
         bar.close()
         quiet.__exit__(None, None, None)
+        executor, is_dask = pool[0]
         if not is_dask:
             executor.shutdown(cancel_futures=True)
         else:

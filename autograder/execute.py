@@ -57,7 +57,7 @@ def execute_notebook(notebook, kernel_process, tests, namespace, limits):
     """Run ``notebook`` (outputs filled in place). ``tests``: cell index -> the test's source code."""
     kernel = Kernel(kernel_process, call_timeout=limits.cell_timeout)
     outcomes, verdicts, stopped, failure = {}, {}, "", ""
-    with Watchdog(kernel_process.pid, limits) as watchdog:
+    with Watchdog(kernel_process, limits) as watchdog:
         for index, cell in enumerate(notebook.cells):
             if cell.cell_type != "code":
                 continue
@@ -125,6 +125,8 @@ def read_notebook_text(text):
         raw = json.loads(text)
     except json.JSONDecodeError as error:
         raise ValueError(f"the notebook file is not valid JSON ({error.msg} at line {error.lineno}, column {error.colno})") from None
+    except RecursionError:
+        raise ValueError("the notebook file is JSON nested too deeply to be a notebook") from None
     if not isinstance(raw, dict) or not isinstance(raw.get("cells"), list):
         raise ValueError("the file is JSON but not a Jupyter notebook (it has no list of cells)")
     try:

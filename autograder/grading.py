@@ -6,12 +6,14 @@ and returns plain data, so that the gradebook can be written in one place by the
 import ast
 import dataclasses
 import multiprocessing.util
+import os
 import re
 import time
 
 import nbformat
 
 from .execute import ERROR, execute_notebook, read_notebook_text
+from .judge.remote import KernelGone
 from .judge.test_cells import INSIDE, trusted_namespace
 from .repair import repair
 from .sandbox.kernels import Sandbox
@@ -198,8 +200,19 @@ def _tests_and_namespace(notebook, job):
 
 
 def grade_submission(job):
-    """Grade one submitted notebook; never raises for anything the submission does."""
+    """Grade one submitted notebook; never raises: anything that goes wrong while grading one
+    notebook (a malformed file, metadata of the wrong type, a kernel that misbehaves) is that
+    submission's zero, with the reason."""
     started = time.monotonic()
+    try:
+        return _grade(job, started)
+    except (Exception, KernelGone) as error:  # noqa: BLE001 - one notebook never stops the run
+        text = " ".join(str(error).split())[:300]
+        return _zero(job, [f"The submission could not be graded ({type(error).__name__}{': ' + text if text else ''})."],
+                     started)
+
+
+def _grade(job, started):
     from course.checks.judging import use_grading_secret
 
     use_grading_secret(job.secret)
@@ -211,8 +224,8 @@ def grade_submission(job):
     tests, namespace = _tests_and_namespace(notebook, job)
     try:
         kernel = _sandbox_for(job).spawn(job.files)
-    except Exception as error:  # noqa: BLE001 - the machine's problem, said once per submission
-        _sandboxes.clear()
+    except (Exception, KernelGone) as error:  # noqa: BLE001 - the machine's problem, said once per submission
+        _forget_sandbox(job)
         return _zero(job, defects + [f"The grader could not start a kernel: {error}."], started)
     try:
         report = execute_notebook(notebook, kernel, tests, namespace, job.limits)
@@ -228,6 +241,26 @@ def grade_submission(job):
                        "would (the grader cannot protect these tests from the notebook's code).")
     return Result(job.student, job.assignment, job.notebook, verdicts, defects, nbformat.writes(notebook),
                   time.monotonic() - started, report.stopped, job.sandboxed, report.failures)
+
+
+def _forget_sandbox(job):
+    """A sandbox that could not start a kernel is closed; the next submission starts a new one."""
+    for key, sandbox in list(_sandboxes.items()):
+        _sandboxes.pop(key)
+        try:
+            sandbox.close()
+        except Exception:  # noqa: BLE001 - it is being thrown away
+            pass
+
+
+def die_with_coordinator(coordinator):
+    """A worker process's initializer: it (and with it its sandboxes) ends when the coordinator
+    ends, even when that is killed with SIGKILL and cannot say goodbye."""
+    from .sandbox.isolation import die_with_parent
+
+    die_with_parent()
+    if os.getppid() != coordinator:  # it died before the line above took effect
+        os._exit(1)
 
 
 def close_kernels():

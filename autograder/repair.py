@@ -42,7 +42,31 @@ class SourceCell:
 
 
 def _grade_id(cell):
-    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+    return cell.metadata.get("nbgrader", {}).get("grade_id")
+
+
+def _well_formed(cell, defects):
+    """Mend what is of the wrong type (metadata, nbgrader's metadata, a grade id, the source)
+    so that the rest of the repair, and the grader after it, can rely on the types."""
+    name = f"Cell {cell.get('id') or '?'}"
+    if not isinstance(cell.get("metadata"), dict):
+        cell["metadata"] = nbformat.NotebookNode()
+        defects.append(f"{name} had malformed metadata; it was removed.")
+    nbgrader = cell.metadata.get("nbgrader", {})
+    if not isinstance(nbgrader, dict) or not isinstance(nbgrader.get("grade_id", ""), str) or nbgrader.get("grade_id") == "":
+        del cell.metadata["nbgrader"]
+        defects.append(f"{name} had malformed nbgrader metadata; it was graded as an ordinary cell.")
+    source = cell.get("source", "")
+    if not isinstance(source, str):
+        joined = isinstance(source, list) and all(isinstance(line, str) for line in source)
+        cell["source"] = "".join(source) if joined else ""
+        if not joined:
+            defects.append(f"{name} had a source that is not text; it was emptied.")
+    if cell.get("cell_type") not in ("code", "markdown", "raw"):
+        cell["cell_type"] = "raw"
+        defects.append(f"{name} had an unknown cell type; it was kept as a raw cell.")
+    if cell.cell_type == "code" and not isinstance(cell.get("outputs"), list):
+        cell["outputs"] = []
 
 
 def _new_cell(source_cell):
@@ -75,7 +99,9 @@ def repair(notebook, source_cells):
     known = {cell.grade_id: cell for cell in source_cells}
     order = {cell.grade_id: position for position, cell in enumerate(source_cells)}
     defects = []
-    cells = list(notebook.cells)
+    cells = [cell for cell in notebook.cells if isinstance(cell, dict)]
+    for cell in cells:
+        _well_formed(cell, defects)
 
     # 1. Identity: drop unknown or repeated grade_ids (the first occurrence keeps its identity).
     seen = {}
@@ -142,7 +168,8 @@ def repair(notebook, source_cells):
             cell.source = source_cell.source
         cell.metadata["nbgrader"] = _metadata(source_cell)
 
-    repaired = nbformat.v4.new_notebook(metadata=notebook.metadata)
+    metadata = notebook.get("metadata")
+    repaired = nbformat.v4.new_notebook(metadata=metadata if isinstance(metadata, dict) else {})
     repaired.cells = leading + [cell for group in groups for cell in group]
     _unique_ids(repaired)
     return repaired, defects
@@ -151,7 +178,7 @@ def repair(notebook, source_cells):
 def _unique_ids(notebook):
     used = set()
     for number, cell in enumerate(notebook.cells):
-        identifier = cell.get("id") or f"cell-{number}"
+        identifier = cell.get("id") if isinstance(cell.get("id"), str) and cell.get("id") else f"cell-{number}"
         while identifier in used:
             identifier = f"{identifier}-{number}"
         cell["id"] = identifier

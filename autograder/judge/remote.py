@@ -5,6 +5,7 @@ arguments there and brings the result back as data (or as another stand-in); arr
 dicts passed to it are updated afterwards with what the student's code changed in place, as a
 local call would have. Test code, references, seeds and comparisons never leave this process.
 """
+import copy
 import itertools
 
 import numpy as np
@@ -46,7 +47,15 @@ class StudentTimeout(StudentError, TimeoutError):
 
 
 class Kernel:
-    """Requests to one kernel; ``call``/``lookup`` speak in values, not wire data."""
+    """Requests to one kernel; ``call``/``lookup`` speak in values, not wire data.
+
+    A request may change only what it handed over, and only in its own reply. What a request
+    hands over is what its arguments hold (every array, list and dict carries a reference
+    number) and what its target holds: a stand-in that a request brought back holds what that
+    request handed over (an optimizer built on a list of parameters, and its ``step`` method,
+    hold that list). Nothing of this comes from the kernel's word: which object is a class, or
+    which handle number comes back, changes no one's rights.
+    """
 
     def __init__(self, channel, call_timeout=300.0):
         self.channel = channel  # .request(message, timeout) -> reply dict; raises KernelGone
@@ -54,9 +63,9 @@ class Kernel:
         self._refs = {}  # reference number -> our object (kept alive, so ids stay unique)
         self._ref_of_id = {}
         self._counter = itertools.count(1)
-        self._proxies = {}
-        self._sending = set()  # references in the request being sent
-        self._kept = set()  # references given to a constructor: the new object may update them later
+        self._proxies = {}  # (handle number, what it holds) -> stand-in
+        self._sending = set()  # references in the request being encoded
+        self._handed = frozenset()  # references the request being answered handed over
         self.encoder = wire.Encoder(handle=self._encode_proxy, ref_of=lambda obj: None)
         self.decoder = wire.Decoder(handle=self._proxy, resolve_ref=self._resolve_ref)
 
@@ -70,16 +79,19 @@ class Kernel:
         number = data.get("id")
         if not isinstance(number, int):
             raise wire.WireError("a handle without a number")
-        if number not in self._proxies:
-            self._proxies[number] = KernelObject(self, number, str(data.get("type") or "object")[:80],
-                                                 data.get("name") if isinstance(data.get("name"), str) else None,
-                                                 bool(data.get("callable")))
-        return self._proxies[number]
+        key = (number, self._handed)  # the same kernel object brought back by another request holds nothing more
+        if key not in self._proxies:
+            self._proxies[key] = KernelObject(self, number, str(data.get("type") or "object")[:80],
+                                              data.get("name") if isinstance(data.get("name"), str) else None,
+                                              bool(data.get("callable")), self._handed)
+        return self._proxies[key]
 
     def _resolve_ref(self, ref):
         if ref not in self._refs:
             raise wire.WireError(f"the kernel named an object ({ref!r}) that was never sent to it")
-        return self._refs[ref]
+        if ref in self._handed:
+            return self._refs[ref]
+        return copy.deepcopy(self._refs[ref])  # not this request's to give back: a copy, never the judge's own
 
     def encode(self, value, depth=0):
         """Wire data for an argument; arrays, lists and dicts get a reference number."""
@@ -106,9 +118,8 @@ class Kernel:
     def _apply_changes(self, changes):
         if not isinstance(changes, list):
             return
-        for item in changes:  # only what this request handed over, or what an object was built with
-            if not (isinstance(item, list) and len(item) == 2 and item[0] in self._refs
-                    and (item[0] in self._sending or item[0] in self._kept)):
+        for item in changes:  # only what this request handed over
+            if not (isinstance(item, list) and len(item) == 2 and item[0] in self._handed):
                 continue
             original, new = self._refs[item[0]], self.decoder.decode(item[1])
             if isinstance(original, np.ndarray) and isinstance(new, np.ndarray):
@@ -131,21 +142,24 @@ class Kernel:
 
     def lookup(self, name, timeout):
         """The value of ``name`` in the notebook; NameError when the notebook has none."""
-        reply = self.channel.request({"op": "lookup", "name": name}, timeout)
-        if reply.get("missing"):
-            raise NameError(f"name '{name}' is not defined")
-        return self._value_of(dict(reply, changes=None))
+        return self._request(lambda: {"op": "lookup", "name": name}, timeout, changes=False)
 
-    def _request(self, message_of, timeout, keeps=False):
-        """Encode (``message_of()``) and send one request; apply its reply's changes."""
+    def _request(self, message_of, timeout, target=None, changes=True):
+        """Encode (``message_of()``) and send one request; decode its reply, applying the
+        changes it reports to what this request handed over."""
         self._sending = set()
         message = message_of()
-        if keeps:
-            self._kept |= self._sending
+        holds = object.__getattribute__(target, "_holds") if isinstance(target, KernelObject) else frozenset()
+        handed = frozenset(self._sending) | holds
+        self._sending = set()
+        reply = self.channel.request(message, timeout)
+        if reply.get("missing") and message.get("op") == "lookup":
+            raise NameError(f"name '{message['name']}' is not defined")
+        self._handed = handed
         try:
-            return self._value_of(self.channel.request(message, timeout))
+            return self._value_of(reply if changes else dict(reply, changes=None))
         finally:
-            self._sending = set()
+            self._handed = frozenset()
 
     def call(self, target, args, kwargs, timeout, probe=None):
         def message():
@@ -153,13 +167,11 @@ class Kernel:
                      "args": [self.encode(a) for a in args], "kwargs": {k: self.encode(v) for k, v in kwargs.items()}}
             return dict(built, name=probe) if probe else built
 
-        from course.checks.judging import constructing  # the check's word, never the kernel's
-
-        return self._request(message, timeout, keeps=constructing() and not probe)
+        return self._request(message, timeout, target)
 
     def getattr(self, target, name, timeout):
         try:
-            return self._request(lambda: {"op": "getattr", "target": self.encode(target), "name": name}, timeout)
+            return self._request(lambda: {"op": "getattr", "target": self.encode(target), "name": name}, timeout, target)
         except StudentError as error:
             if type(error).__name__ == "AttributeError":
                 raise AttributeError(str(error)) from None
@@ -167,14 +179,15 @@ class Kernel:
 
     def setattr(self, target, name, value, timeout):
         self._request(lambda: {"op": "setattr", "target": self.encode(target), "name": name,
-                               "args": [self.encode(value)]}, timeout)
+                               "args": [self.encode(value)]}, timeout, target)
 
 
 class KernelObject:
     """A stand-in for an object in the student's kernel: a function, a class, an instance."""
 
-    def __init__(self, kernel, number, type_name, name, is_callable):
+    def __init__(self, kernel, number, type_name, name, is_callable, holds=frozenset()):
         object.__setattr__(self, "_kernel", kernel)
+        object.__setattr__(self, "_holds", holds)  # references the request that brought it back handed over
         object.__setattr__(self, "_id", number)
         object.__setattr__(self, "_type_name", type_name)
         object.__setattr__(self, "__name__", name or type_name)

@@ -117,6 +117,7 @@ class Responder:
                 request = wire.receive(self.sock)
             except (EOFError, OSError):
                 return
+            number = request.get("id")  # every reply names the request it answers
             try:
                 reply = self.answer(request)
             except KeyboardInterrupt:
@@ -124,11 +125,11 @@ class Responder:
             except wire.WireError as error:
                 reply = {"error": {"type": "WireError", "message": _short(error)}}
             try:
-                wire.send(self.sock, reply)
+                wire.send(self.sock, dict(reply, id=number))
             except KeyboardInterrupt:
-                wire.send(self.sock, {"error": {"type": "KeyboardInterrupt", "message": "interrupted"}})
+                wire.send(self.sock, {"error": {"type": "KeyboardInterrupt", "message": "interrupted"}, "id": number})
             except wire.WireError as error:
-                wire.send(self.sock, {"error": {"type": "WireError", "message": _short(error)}})
+                wire.send(self.sock, {"error": {"type": "WireError", "message": _short(error)}, "id": number})
 
     def answer(self, request):
         op = request.get("op")

@@ -15,6 +15,7 @@ CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWIPC = 0x00020000, 0x20000000, 
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 32, 4096, 16384, 1 << 18
 SHM_MB = 64
 PR_SET_PDEATHSIG, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_SET_SECUREBITS = 1, 24, 38, 28
+PR_SET_CHILD_SUBREAPER = 36
 PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 47, 4
 SECURE_ALL_BITS_LOCKED = 0x3F  # noroot, no-setuid-fixup, keep-caps: all set and locked
 LAST_CAPABILITY = 63
@@ -76,9 +77,11 @@ def scratch_folder():
 
 def start_isolated(run_kernel, tmp_mb=1024):
     """In the zygote's fresh child: run ``run_kernel()`` as process 1 of its own namespaces and
-    exit with it. This intermediate process forwards SIGINT (an interrupt from the judge) and
-    dies, taking the kernel with it, when the zygote dies."""
+    exit with it. The judge signals the kernel itself (process 1 of its namespace: killing it
+    kills everything in it, whatever those processes did to their signals); this intermediate
+    process dies, taking the kernel with it, when the zygote dies."""
     die_with_parent()
+    _libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)  # without namespaces, orphans stay below it, to be found and killed
     isolated = enter_namespaces()
     kernel = os.fork()
     if kernel == 0:

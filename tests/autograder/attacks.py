@@ -340,7 +340,76 @@ _responder.sock.sendall(struct.pack(">Q", len(_payload)) + _payload)
 
 
 DEEP_JSON = raw_frame('b"[" * 200000 + b"]" * 200000')
+BIG_VALID_JSON = raw_frame('b\'{"status": "ok", "x": [\' + b"{}," * 16_000_000 + b"{}]}"')  # 48 MB
 HUGE_INTEGER = raw_frame('b\'{"status": "ok", "x": \' + b"7" * 6000 + b"}"')
+
+# 8c. A class where a function belongs: the judge must not take the kernel's word that it is a
+#     constructor, whose arguments later replies could then rewrite. The backward pass zeroes the
+#     kernel's copies of the forward pass's x and w, hoping that its reply zeroes the judge's.
+CONSTRUCTOR_FORWARD = """
+import gc
+import numpy as np
+
+_kept = []
+
+class affine_forward:
+    def __new__(cls, x, w, b):
+        _kept[:] = [x, w]
+        return np.dot(x.reshape(x.shape[0], -1), w) + b, None
+"""
+ZEROING_BACKWARD = """
+def affine_backward(dout, cache):
+    responder = next(o for o in gc.get_objects() if type(o).__name__ == "Responder")
+    for ref in list(responder.refs):
+        value = responder._live(ref)
+        if isinstance(value, np.ndarray) and value is not dout:
+            value[...] = 0.0
+    return np.zeros_like(_kept[0]), np.zeros_like(_kept[1]), np.einsum("nm->m", dout)
+"""
+
+# 8d. Limits that must bound the whole sandbox. Memory in a memfd (no process's resident memory,
+#     no file system's), 2.6 GB against a limit of 1500 MB.
+MEMFD_HOG = r"""
+import os, time
+fd = os.memfd_create("MARKER-memfd")
+for step in range(1, 11):  # 2.6 GB in steps of 260 MB: fallocate fills pages faster than writes
+    os.posix_fallocate(fd, 0, step * (260 << 20))
+time.sleep(3)
+print("held 2.6 GB in a memfd and was not stopped")
+"""
+
+# A reply that sends half a frame and stalls, with SIGINT ignored and the parent-death signal cleared.
+HALF_FRAME_STALL = r"""
+import ctypes, gc, signal, struct, time
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+ctypes.CDLL(None).prctl(1, 0, 0, 0, 0)
+_responder = next(o for o in gc.get_objects() if type(o).__name__ == "Responder")
+_responder.sock.sendall(struct.pack(">Q", 1000) + b'{"status": ')
+while True:
+    time.sleep(1)
+"""
+
+# A kernel that never exits: 16 busy children holding memory, every signal they can ignore
+# ignored, parent-death signal cleared; then the kernel itself loops with SIGINT ignored.
+NEVER_EXITS = r"""
+import ctypes, signal, subprocess, sys
+CHILD = '''
+import ctypes, signal
+for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+    signal.signal(number, signal.SIG_IGN)
+ctypes.CDLL(None).prctl(1, 0, 0, 0, 0)
+held = bytearray(40 << 20)
+while True:
+    pass
+'''
+for _ in range(16):
+    subprocess.Popen([sys.executable, "-c", CHILD, "MARKER"], start_new_session=True,
+                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+ctypes.CDLL(None).prctl(1, 0, 0, 0, 0)
+while True:
+    pass
+"""
 
 # 9. The network, from Python, around Python's audit hooks, and through an abstract Unix socket.
 NETWORK_TEMPLATE = r'''
@@ -465,6 +534,7 @@ def main_batch(port, abstract):
                                  sigmoid=FORGE_SIGMOID, softmax_cross_entropy=FORGE_SOFTMAX,
                                  two_layer_net=FORGE_TWO_LAYER), 0),
         "in_place_forgery": (wrong(affine_backward=IN_PLACE_FORGERY), 10),
+        "constructor_forgery": (wrong(affine_forward=CONSTRUCTOR_FORWARD, affine_backward=ZEROING_BACKWARD), 10),
         "wire_garbage": (with_cell_after(blank(), "imports", WIRE_GARBAGE), 0),
         "network": (blank(affine_forward=network_code(port, abstract)), 0),
         "neighbours": (with_cell_after(blank(), "imports", NEIGHBOURS), 0),
@@ -486,7 +556,18 @@ def reader_choking_batch():
         "correct": (_solved(), 16),
         "deep_json_frame": (with_cell_after(blank(), "imports", DEEP_JSON), 0),
         "huge_integer_frame": (with_cell_after(blank(), "imports", HUGE_INTEGER), 0),
+        "big_valid_json_frame": (with_cell_after(blank(), "imports", BIG_VALID_JSON), 0),
     }
 
 
-__all__ = ["MARKER", "SLEEP_MARKER", "SOURCE", "main_batch", "ordered_batch", "reader_choking_batch"]
+def bounds_batch():
+    """Attacks on the limits: each must be stopped by them, and leave nothing behind."""
+    return {
+        "correct": (_solved(), 16),
+        "half_frame_stall": (with_cell_after(blank(), "imports", HALF_FRAME_STALL), 0),
+        "memfd_hog": (with_cell_after(blank(), "imports", _mark(MEMFD_HOG)), 0),
+        "never_exits": (with_cell_after(blank(), "imports", _mark(NEVER_EXITS)), 0),
+    }
+
+
+__all__ = ["MARKER", "SLEEP_MARKER", "SOURCE", "bounds_batch", "main_batch", "ordered_batch", "reader_choking_batch"]

@@ -189,3 +189,40 @@ def test_a_kernel_that_chokes_the_reader_does_not_stop_the_batch(tmp_path_factor
     for student, (_, expected) in run["batch"].items():
         assert run["outcomes"][student].score == expected, student
     assert run["leftovers"] == {}
+    assert "holds more than" in run["outcomes"]["big_valid_json_frame"].notes
+
+
+def test_a_constructor_in_name_only_cannot_rewrite_the_judges_inputs(graded):
+    verdicts = {v["grade_id"]: v["status"] for v in _report(graded, "constructor_forgery")["verdicts"]}
+    assert verdicts["test_affine_forward"] == "passed" and verdicts["test_affine_backward"] == "failed"
+
+
+def _report(run, student):
+    return json.loads((run["course"] / "autograded" / student / ASSIGNMENT / "grading_report.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def bounded(tmp_path_factory):
+    return _grade(tmp_path_factory, "bounds", attacks.bounds_batch(), workers=2)
+
+
+@pytest.mark.parametrize("student", list(attacks.bounds_batch()))
+def test_limit_attacks_get_the_score_they_deserve(bounded, student):
+    outcome = bounded["outcomes"][student]
+    assert outcome.score == bounded["batch"][student][1], f"{student}: {outcome.notes}"
+
+
+def test_memory_in_a_memfd_counts_against_the_limit(bounded):
+    assert "memory limit" in bounded["outcomes"]["memfd_hog"].notes
+    assert "was not stopped" not in _visible_outputs(bounded, "memfd_hog")
+
+
+def test_half_a_reply_ends_the_kernel_at_the_cell_limit(bounded):
+    assert "did not finish it within the limit of 15 s" in bounded["outcomes"]["half_frame_stall"].notes
+    assert _report(bounded, "half_frame_stall")["seconds"] < LIMITS.cell_timeout + 20
+
+
+def test_a_kernel_that_ignores_every_signal_ends_with_all_its_processes(bounded):
+    assert "did not stop when interrupted" in bounded["outcomes"]["never_exits"].notes
+    assert _report(bounded, "never_exits")["seconds"] < LIMITS.cell_timeout + 30
+    assert bounded["leftovers"] == {}

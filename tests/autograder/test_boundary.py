@@ -59,6 +59,15 @@ class Counter:
     def step(self):
         for p in self.params:
             p -= self.lr
+_kept = []
+class keeps:  # a class in name only: what it was given must stay the judge's
+    def __new__(cls, x):
+        _kept.append(x)
+        return (x, _zero_kept)
+def _zero_kept():
+    for a in _kept:
+        a[...] = 0
+zero_kept = _zero_kept
 def fails(x):
     raise ValueError("the student's own words")
 def todo(x):
@@ -95,6 +104,15 @@ def test_an_object_keeps_its_arguments_between_calls(kernel):
     counter.lr = 2.0
     call_student(counter.step, "counter")
     assert params[0].tolist() == [-2.0, -2.0]
+
+
+def test_only_the_request_that_handed_an_array_over_may_change_it(kernel):
+    x = np.ones(3)
+    same, handed_back = kernel.lookup("keeps", 30)(x)
+    assert same is x  # handed over by this request: the judge's own object comes back
+    kernel.lookup("zero_kept", 30)()  # a later request, through a name: its reply may not change x
+    assert x.tolist() == [1.0, 1.0, 1.0]
+    assert handed_back is not kernel.lookup("zero_kept", 30)  # the same kernel object, without the rights
 
 
 def test_student_exceptions_arrive_as_the_students_and_become_one_line_failures(kernel):

@@ -92,3 +92,31 @@ def test_unreadable_notebooks_are_named_in_one_sentence(bad):
 
     with pytest.raises(ValueError, match="not valid JSON|not a Jupyter notebook"):
         read_notebook_text(bad)
+
+
+@pytest.mark.parametrize("where", ["metadata", "nbgrader", "grade_id", "source"])
+@pytest.mark.parametrize("bad", ["a string", ["a", "list"], 3, 2.5, None, True, {"grade_id": {"nested": 1}}])
+def test_metadata_of_every_wrong_type_is_mended_and_named(where, bad):
+    notebook = submission(cell("imports", "import numpy as np"), cell("answer", "def f(x):\n    return x + 1"),
+                          cell("test", "assert f(1) == 2"))
+    damaged = notebook.cells[2]
+    if where == "metadata":
+        damaged["metadata"] = bad
+    elif where == "nbgrader":
+        damaged.metadata["nbgrader"] = bad
+    elif where == "grade_id":
+        damaged.metadata["nbgrader"]["grade_id"] = bad
+    else:
+        damaged["source"] = bad
+    repaired, defects = repair(notebook, SOURCE)
+    assert [i for i in ids(repaired) if i] == ["imports", "answer", "test"], defects
+    assert "f(2) == 3" in repaired.cells[ids(repaired).index("test")].source  # the lab's test, whatever the cell held
+    if where != "source" and not (where == "grade_id" and bad is None):  # a None source is just empty
+        assert defects, (where, bad)
+
+
+def test_json_nested_too_deeply_is_named_in_one_sentence():
+    from autograder.execute import read_notebook_text
+
+    with pytest.raises(ValueError, match="nested too deeply"):
+        read_notebook_text("[" * 100_000 + "]" * 100_000)

@@ -182,26 +182,11 @@ def call_student_untouched(sentence, function, exercise, *args, **kwargs):
     return _call(function, exercise, args, kwargs, untouched=sentence)
 
 
-_constructing = False  # True while construct_student runs: the grader lets the new object keep its arguments
-
-
 def construct_student(cls, exercise, *args, **kwargs):
     """Build an object of the student's class ``cls``. Its arguments are handed over, not copied:
-    an optimizer keeps the parameters it is given and updates them in place later. While
-    grading, only a call made here may leave the kernel's object holding the judge's arrays
-    (the kernel's word that something is a class does not count)."""
-    global _constructing
-    name = getattr(cls, "__name__", exercise)
-    _constructing = True
-    try:
-        return _call(_unprotected(cls, name), exercise, args, kwargs, untouched=None)
-    finally:
-        _constructing = False
-
-
-def constructing():
-    """True while ``construct_student`` is calling a constructor (read by the grader's judge)."""
-    return _constructing
+    an optimizer keeps the parameters it is given and updates them in place later (while
+    grading, the judge lets an object keep only what the request that built it handed over)."""
+    return _call(_unprotected(cls, getattr(cls, "__name__", exercise)), exercise, args, kwargs, untouched=None)
 
 
 def _call(function, exercise, args, kwargs, untouched):

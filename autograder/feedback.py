@@ -85,6 +85,8 @@ def render(result, score, written=(), cells=None, late=None):
         )
     for grade_id, points, max_points in written:
         cell = cells.get(grade_id, {})
+        if points is not None and cell.get("extra"):  # nbgrader's score counts the extra credit in
+            points -= cell["extra"]
         shown = f"{points:g} / {max_points:g}" if points is not None else f"– / {max_points:g}"
         if cell.get("extra"):
             shown += f" + {cell['extra']:g} extra"

@@ -271,19 +271,18 @@ def summary_table(outcomes):
     full = sum(1 for o in outcomes if o.score == o.max_score)
     mean = sum(o.score for o in outcomes) / len(outcomes)
     by_hand = max(o.manual_points for o in outcomes)
+    waiting = [o.student for o in outcomes if o.waiting]
     if by_hand:
         lines.append(f"Written answers ({by_hand:g} of the points) are graded by hand in nbgrader's formgrader "
                      "(JupyterLab in the grading folder, Nbgrader > Formgrader); the scores include them once given.")
-    if not all(o.protected for o in outcomes):
-        lines.append("Graded WITHOUT a sandbox (--no-sandbox): these grades are not protected from the students' code.")
-    passed = f"{sum(1 for o in outcomes if o.tests_passed)} passing every test, " if by_hand else ""
-    waiting = [o.student for o in outcomes if o.waiting]
-    if by_hand:
         lines.append(f"Written answers still to grade by hand: {len(waiting)} of {len(outcomes)} submission(s)"
                      + (f" ({shorten(', '.join(waiting), 80)})." if waiting else "."))
     again = [(o.student, cell, why) for o in outcomes for cell, why in o.look_again]
     if again:
         lines.append(f"Hand grades to look at again ({len(again)}; the old ones are in grading_history.json):")
         lines += [f"  {student} {cell}: {why}" for student, cell, why in again]
+    if not all(o.protected for o in outcomes):
+        lines.append("Graded WITHOUT a sandbox (--no-sandbox): these grades are not protected from the students' code.")
+    passed = f"{sum(1 for o in outcomes if o.tests_passed)} passing every test, " if by_hand else ""
     lines.append(f"{len(outcomes)} submissions, {passed}{full} with full marks, mean score {mean:.1f}")
     return "\n".join(lines)

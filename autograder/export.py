@@ -22,7 +22,7 @@ def csv_cell(value):
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return f"{value:g}"
     text = str(value)
-    if text.startswith(FORMULA_STARTS):
+    if text.startswith(FORMULA_STARTS) and text != "-":  # a lone "-" (Moodle's "never") computes nothing
         try:
             float(text)
             return text

@@ -3,6 +3,7 @@ section tells it: the lecturer releases, two students (each with a home of their
 submit, the lecturer collects, `course-grade autograde` and `course-grade feedback` grade, nbgrader
 releases the feedback and a student fetches the page course-grade wrote."""
 import os
+import re
 import subprocess
 import sys
 
@@ -27,6 +28,15 @@ def nbgrader(folder, *arguments, user="lecturer", home=None, exchange):
     return result.stdout + result.stderr
 
 
+def readme_hub_section():
+    """The README's "On JupyterHub" section: its configuration lines and its commands."""
+    section = (ROOT / "README.md").read_text(encoding="utf-8").split("### On JupyterHub", 1)[1].split("\n## ", 1)[0]
+    config = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    commands = [line.split("  #")[0].strip() for line in re.search(r"```bash\n(.*?)```", section, re.S).group(1)
+                .splitlines() if line.strip()]
+    return config, commands
+
+
 def course_grade(*arguments):
     return subprocess.run([sys.executable, "-m", "autograder", *arguments], cwd=ROOT, capture_output=True, text=True,
                           timeout=600)
@@ -37,8 +47,14 @@ def test_release_fetch_submit_collect_grade_release_feedback_fetch_feedback(tmp_
     exchange.mkdir()
     exchange.chmod(0o777)
     grading = ensure_assignment(tmp_path / "grading", ASSIGNMENT)
-    with (grading / "nbgrader_config.py").open("a") as config:  # the README's two lines
-        config.write(f'c.CourseDirectory.course_id = "{COURSE_ID}"\nc.Exchange.root = "{exchange}"\n')
+    config, commands = readme_hub_section()
+    assert config == f'c.CourseDirectory.course_id = "{COURSE_ID}"\nc.Exchange.root = "/srv/nbgrader/exchange"\n'
+    assert commands == [f"nbgrader release_assignment {ASSIGNMENT}", f"nbgrader collect {ASSIGNMENT}",
+                        f"../.venv/bin/course-grade autograde {ASSIGNMENT} --course .",
+                        f"../.venv/bin/course-grade feedback {ASSIGNMENT} --course .",
+                        f"nbgrader release_feedback {ASSIGNMENT}"]  # the steps below, in this order
+    with (grading / "nbgrader_config.py").open("a") as handle:  # the README's two lines
+        handle.write(config.replace("/srv/nbgrader/exchange", str(exchange)))
     nbgrader(grading, "release_assignment", ASSIGNMENT, exchange=exchange)
 
     work = {"alice": BATCH["correct"][0](), "bob": BATCH["wrong_backward"][0]()}

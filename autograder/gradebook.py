@@ -260,8 +260,8 @@ def _record(course, db_url, result, timestamp, content_hash, reason):
              "look_again": [[e["cell"], e["why"]] for e in hand if not e.get("kept")]}
     text = json.dumps(dataclasses.asdict(result) | extra, indent=1)
     record_folder(course, result.assignment, result.student).mkdir(parents=True, exist_ok=True)
+    _write_atomically(report_path(course, result.assignment, result.student), text)  # graded from now on
     _write_atomically(_record_copy(course, result.assignment, result.student), text)
-    _write_atomically(report_path(course, result.assignment, result.student), text)
     return score
 
 
@@ -317,6 +317,8 @@ def reconcile(course, assignment):
     (which nbgrader's autograde keeps) stay. When it changed, the next ``autograde`` grades it."""
     course = Path(course)
     said = []
+    if not (course / "gradebook.db").exists():
+        return said
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with Gradebook(_default_db(course)) as book:
@@ -341,8 +343,12 @@ def _repair(book, course, assignment, student, copy, in_gradebook):
     report = report_path(course, assignment, student)
     notebook = report.with_name(f"{data['notebook']}.ipynb")
     now = submission_hash(notebook.read_bytes()) if notebook.exists() else ""
-    if report.exists() and now == data.get("autograded_sha256", now):
-        return []
+    if report.exists():  # course-grade's newest word; the copy may lag behind it (a run killed between)
+        data = json.loads(report.read_text())
+        if now == data.get("autograded_sha256", now):
+            if copy.read_text() != report.read_text():
+                _write_atomically(copy, report.read_text())
+            return []
     if not in_gradebook:  # removed by a lab change: the next autograde grades it
         return []
     submitted = course / "submitted" / student / assignment / f"{data['notebook']}.ipynb"
@@ -463,6 +469,8 @@ def _penalty(submission, policy, maximum):
 def late_work(course, assignment):
     """``{student: (submitted "YYYY-MM-DD HH:MM" UTC or "", seconds late, penalty points)}``."""
     found = {}
+    if not (Path(course) / "gradebook.db").exists():
+        return found
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with Gradebook(_default_db(course)) as book:
@@ -479,6 +487,8 @@ def late_work(course, assignment):
 
 
 def due_date(course, assignment):
+    if not (Path(course) / "gradebook.db").exists():
+        return None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with Gradebook(_default_db(course)) as book:
@@ -491,6 +501,8 @@ def due_date(course, assignment):
 def waiting_for_hand(course, assignment):
     """``{student: points}`` of written answers not graded by hand yet, per submission that has any."""
     found = {}
+    if not (Path(course) / "gradebook.db").exists():
+        return found
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with Gradebook(_default_db(course)) as book:

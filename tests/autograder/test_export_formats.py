@@ -108,12 +108,17 @@ def test_the_command_writes_each_format_and_keeps_the_plain_csv(course):
 
     canvas = run("--format", "canvas", "--roster", str(course / "roster.csv"))
     assert canvas.returncode == 0, canvas.stderr
-    assert canvas.stdout.strip() == (f"Wrote 3 student(s) to {course / f'grades-{ASSIGNMENT}-canvas.csv'} "
-                                     "for Canvas's grade import.")
+    assert canvas.stdout.strip().splitlines() == [
+        "  warning: 3 submission(s) still have written answers not graded by hand (alice, bob, carol): their scores "
+        "leave those points out.".strip(),
+        f"Wrote 3 student(s) to {course / f'grades-{ASSIGNMENT}-canvas.csv'} for Canvas's grade import."]
     moodle = run("--format", "moodle", "--roster", str(course / "roster.csv"), "--identifier", "idnumber")
     assert rows_of(course / f"grades-{ASSIGNMENT}-moodle.csv")[0] == ["ID number", ASSIGNMENT], moodle.stderr
     plain = run()
-    assert plain.stdout.strip() == f"Wrote 3 student(s) to {course / f'grades-{ASSIGNMENT}.csv'}."
+    assert plain.stdout.strip().splitlines()[-1] == f"Wrote 3 student(s) to {course / f'grades-{ASSIGNMENT}.csv'}."
+    assert run("--strict").returncode == 3  # written answers wait
+    worksheet = run("--format", "moodle-worksheet", "--scale", "100")
+    assert worksheet.returncode == 0 and "for Moodle's offline grading worksheet." in worksheet.stdout
     assert rows_of(course / f"grades-{ASSIGNMENT}.csv")[0][:3] == ["student", "score", "max_score"]
     wrong = run("--format", "blackboard")
     assert wrong.returncode == 2 and "invalid choice: 'blackboard'" in wrong.stderr

@@ -13,7 +13,7 @@ from nbgrader.api import Gradebook
 from autograder import gradebook
 from autograder.course_directory import prepare_course_directory
 from tests.autograder.submissions import ASSIGNMENT, BATCH
-from tests.autograder.test_cli import course_grade
+from tests.autograder.test_cli import course_grade as run_course_grade
 from tests.notebook_tools import ROOT
 
 CORRECT, WRONG, UNTOUCHED = (BATCH[name][0]() for name in ("correct", "wrong_backward", "untouched"))
@@ -39,6 +39,14 @@ def canvas_download(folder, resubmission=False):
     nbformat.write(WRONG, folder / f"jonesbob_LATE_102_9002_{ASSIGNMENT}-1.ipynb")
     nbformat.write(CORRECT, folder / f"leedan_104_9003_{ASSIGNMENT}.ipynb")
     return folder
+
+
+def course_grade(*arguments):
+    """`course-grade ...`; what it printed is shown with `pytest -s` (the week as a lecturer sees it)."""
+    result = run_course_grade(*arguments)
+    shown = " ".join(a if "/" not in a else a.rsplit("/", 1)[1] for a in arguments)
+    print(f"$ course-grade {shown}\n{result.stdout}")
+    return result
 
 
 def table(output):

@@ -268,7 +268,7 @@ def summary_table(outcomes):
     for o in sorted(outcomes, key=lambda o: o.student):
         note = ("(graded before) " if o.skipped else f"(graded again: {o.regraded}) " if o.regraded else "") + o.notes
         lines.append(f"{o.student:<{width}}  {o.score:>5g} / {o.max_score:<3g}  {shorten(note, 100)}")
-    full = sum(1 for o in outcomes if o.score == o.max_score)
+    full = sum(1 for o in outcomes if o.score >= o.max_score)  # extra credit may pass the maximum
     mean = sum(o.score for o in outcomes) / len(outcomes)
     by_hand = max(o.manual_points for o in outcomes)
     waiting = [o.student for o in outcomes if o.waiting]

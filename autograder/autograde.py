@@ -34,6 +34,8 @@ class Outcome:
     regraded: str = ""  # why a submission graded before was graded again
     manual_points: float = 0.0  # of max_score: written answers, graded by hand in formgrader
     tests_passed: bool = False  # every autograded test passed
+    look_again: tuple = ()  # (cell, why): hand grades not put back because their cell changed
+    waiting: float = 0.0  # points of written answers not graded by hand yet
 
 
 def _db_url(course):
@@ -189,11 +191,13 @@ def _lost(job, error):
 
 
 def autograde(course, assignment, workers=None, scheduler=None, force=False, limits=None, students=None,
-              progress=True, db_url=None, sandboxed=True, on_lab_change=None):
+              progress=True, db_url=None, sandboxed=True, on_lab_change=None, on_repair=None):
     """Grade the submissions in ``course/submitted/*/assignment``; returns a list of Outcome.
 
     A submission is graded when it was not graded yet, when its content changed since, and,
     for all of them, when the lab's source notebook changed (``on_lab_change(names)`` hears of it).
+    Hand grades are kept through every regrade (see ``gradebook.record``); submissions that
+    nbgrader's own autograde graded since are repaired first (``on_repair(sentences)`` hears of it).
 
     ``sandboxed=False`` (``--no-sandbox``) runs the kernels without bubblewrap: grades are then
     not protected from the students' code. Without it, a missing bubblewrap is an error.
@@ -201,6 +205,9 @@ def autograde(course, assignment, workers=None, scheduler=None, force=False, lim
     from .sandbox import bubblewrap
     from .sandbox.bubblewrap import SandboxUnavailable
 
+    repaired = gradebook.reconcile(course, assignment)
+    if repaired and on_repair:
+        on_repair(repaired)
     if sandboxed and not bubblewrap.available():
         raise SandboxUnavailable(
             "bubblewrap cannot make a sandbox on this machine: install it (`apt-get install bubblewrap`) "
@@ -233,7 +240,7 @@ def autograde(course, assignment, workers=None, scheduler=None, force=False, lim
         jobs.append(Job(student, assignment, notebook, text, cells[notebook], limits, files, sandboxed, secret))
         timestamps[student] = timestamp
     if not jobs:
-        return outcomes
+        return _with_hand_grades(course, assignment, outcomes)
     started_at, started = datetime.now(timezone.utc).isoformat(timespec="seconds"), time.monotonic()
     skipped = len(outcomes)
     pool = [_executor(min(workers, len(jobs)), scheduler)]  # the current (executor, is_dask); a broken pool is replaced
@@ -265,7 +272,41 @@ def autograde(course, assignment, workers=None, scheduler=None, force=False, lim
                 executor.close()
     gradebook.record_run(course, assignment, started_at, time.monotonic() - started, len(outcomes) - skipped,
                          skipped, min(workers, len(jobs)))
-    return sorted(outcomes, key=lambda outcome: outcome.student)
+    return _with_hand_grades(course, assignment, sorted(outcomes, key=lambda outcome: outcome.student))
+
+
+def _with_hand_grades(course, assignment, outcomes):
+    """The outcomes with the gradebook's word on hand grades: what waits for them, what to look at again."""
+    waiting = gradebook.waiting_for_hand(course, assignment)
+    return [dataclasses.replace(o, waiting=waiting.get(o.student, 0.0),
+                                look_again=() if o.skipped else tuple(gradebook.look_again(course, assignment, o.student)))
+            for o in outcomes]
+
+
+def plan(course, assignment, force=False, students=None, db_url=None):
+    """What ``autograde`` would grade and why, grading nothing: ``[(student, why)]`` with why one of
+    "new", "changed", "lab changed", "forced", "graded before" (skipped)."""
+    course = Path(course).resolve()
+    db_url = db_url or _db_url(course)
+    lab_changed = source_changes.changed(course, assignment) if (course / source_changes.CHECKSUMS).exists() else []
+    found = []
+    for student, _notebook, path, _timestamp in find_submissions(course, assignment, students):
+        content_hash = gradebook.submission_hash(path.read_bytes())
+        graded = gradebook.is_graded(course, db_url, assignment, student)
+        if not graded and not gradebook.graded_hash(course, assignment, student):
+            why = "new"
+        elif gradebook.graded_hash(course, assignment, student) not in ("", content_hash):
+            why = "changed"
+        elif lab_changed:
+            why = "lab changed"
+        elif force:
+            why = "forced"
+        elif not graded:
+            why = "new"
+        else:
+            why = "graded before"
+        found.append((student, why))
+    return found
 
 
 def shorten(text, limit):
@@ -287,12 +328,19 @@ def summary_table(outcomes):
     for o in sorted(outcomes, key=lambda o: o.student):
         note = ("(graded before) " if o.skipped else f"(graded again: {o.regraded}) " if o.regraded else "") + o.notes
         lines.append(f"{o.student:<{width}}  {o.score:>5g} / {o.max_score:<3g}  {shorten(note, 100)}")
-    full = sum(1 for o in outcomes if o.score == o.max_score)
+    full = sum(1 for o in outcomes if o.score >= o.max_score)  # extra credit may pass the maximum
     mean = sum(o.score for o in outcomes) / len(outcomes)
     by_hand = max(o.manual_points for o in outcomes)
+    waiting = [o.student for o in outcomes if o.waiting]
     if by_hand:
         lines.append(f"Written answers ({by_hand:g} of the points) are graded by hand in nbgrader's formgrader "
                      "(JupyterLab in the grading folder, Nbgrader > Formgrader); the scores include them once given.")
+        lines.append(f"Written answers still to grade by hand: {len(waiting)} of {len(outcomes)} submission(s)"
+                     + (f" ({shorten(', '.join(waiting), 80)})." if waiting else "."))
+    again = [(o.student, cell, why) for o in outcomes for cell, why in o.look_again]
+    if again:
+        lines.append(f"Hand grades to look at again ({len(again)}; the old ones are in grading_history.json):")
+        lines += [f"  {student} {cell}: {why}" for student, cell, why in again]
     if not all(o.protected for o in outcomes):
         lines.append("Graded WITHOUT a sandbox (--no-sandbox): these grades are not protected from the students' code.")
     passed = f"{sum(1 for o in outcomes if o.tests_passed)} passing every test, " if by_hand else ""

@@ -2,8 +2,12 @@
 
 nbgrader's ``generate_assignment`` does the work: it replaces every solution region with a
 stub, removes hidden tests, and records checksums of the cells it must be able to restore.
-The result is stored without outputs so that ``git diff`` shows only real changes.
+The result is stored without outputs so that ``git diff`` shows only real changes. ``release``
+regenerates only the labs whose source folder changed since (a hash per lab, kept in
+``notebooks/.released.json``).
 """
+import hashlib
+import json
 import shutil
 import tempfile
 from pathlib import Path
@@ -41,7 +45,32 @@ def generate_student_notebooks(destination, solutions=None, names=None):
     return names
 
 
-def release(repository=REPOSITORY_ROOT):
-    """Regenerate ``notebooks/`` in the repository from its ``solutions/``."""
+RELEASED = ".released.json"  # in notebooks/: {lab: hash of its solutions/ folder when it was generated}
+
+
+def source_hash(folder):
+    """One sha256 of every file of a lab's source folder (names and bytes), checkpoints left out."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(folder).rglob("*")):
+        relative = path.relative_to(folder).as_posix()
+        if path.is_file() and ".ipynb_checkpoints" not in relative and "__pycache__" not in relative:
+            digest.update(relative.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def release(repository=REPOSITORY_ROOT, everything=False, names=None):
+    """Regenerate ``notebooks/<lab>`` for each lab whose ``solutions/<lab>`` changed since it was
+    last generated (all of them with ``everything``); returns (regenerated, unchanged)."""
     repository = Path(repository)
-    return generate_student_notebooks(repository / "notebooks", repository / "solutions")
+    solutions, notebooks = repository / "solutions", repository / "notebooks"
+    stored_path = notebooks / RELEASED
+    stored = json.loads(stored_path.read_text()) if stored_path.exists() else {}
+    hashes = {name: source_hash(solutions / name) for name in (names or assignments(solutions))}
+    todo = [name for name, digest in hashes.items()
+            if everything or stored.get(name) != digest or not any((notebooks / name).glob("*.ipynb"))]
+    if todo:
+        generate_student_notebooks(notebooks, solutions, todo)
+    stored.update({name: hashes[name] for name in todo})
+    notebooks.mkdir(parents=True, exist_ok=True)
+    stored_path.write_text(json.dumps(dict(sorted(stored.items())), indent=1) + "\n")
+    return todo, [name for name in hashes if name not in todo]

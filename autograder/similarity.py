@@ -141,7 +141,9 @@ def write_similarity(course, assignment, csv_path=None, html_path=None):
     with csv_path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["student_a", "student_b", "similarity"])
-        writer.writerows((p.student_a, p.student_b, f"{p.similarity:.4f}") for p in pairs)
+        from .export import csv_cell  # an id cannot become a spreadsheet formula
+
+        writer.writerows((csv_cell(p.student_a), csv_cell(p.student_b), f"{p.similarity:.4f}") for p in pairs)
     html_path.write_text(_page(assignment, pairs), encoding="utf-8")
     return pairs, csv_path, html_path
 

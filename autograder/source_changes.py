@@ -2,8 +2,9 @@
 generated the assignment, tells when a lab's points, cells or hidden tests changed since.
 
 Then ``nbgrader generate_assignment --force`` runs again in the grading folder and the
-assignment's submissions leave the gradebook (their reports and history stay), so that every
-submission is graded again against the new version.
+assignment's submissions leave the gradebook (their reports and history stay, and their hand
+grades wait in the record folder to be put back: see ``gradebook.keep_hand_grades``), so that
+every submission is graded again against the new version.
 """
 import hashlib
 import json
@@ -42,6 +43,7 @@ def bring_up_to_date(work, assignment):
     from nbgrader.api import Gradebook, MissingEntry
 
     from .course_directory import run_nbgrader
+    from .gradebook import keep_hand_grades
 
     names = changed(work, assignment)
     if not names:
@@ -53,7 +55,8 @@ def bring_up_to_date(work, assignment):
                 students = [s.student.id for s in gradebook.find_assignment(assignment).submissions]
             except MissingEntry:
                 students = []
-            for student in students:
+            for student in students:  # hand grades wait in the record folder until it is graded again
+                keep_hand_grades(gradebook, work, assignment, student)
                 gradebook.remove_submission(assignment, student)
     run_nbgrader(work, "generate_assignment", assignment, "--force", "--log-level=WARN")
     remember(work, assignment)

@@ -53,7 +53,8 @@ def test_the_whole_path_on_the_command_line(tmp_path):
     assert lines[0].startswith(f"Grading {ASSIGNMENT} with 300 s per cell")
     table = {line.split()[0]: line for line in lines[2:-1]}
     assert "16 / 20" in table["alice"] and "10 / 20" in table["bob"] and "16 / 20" in table["carol"]
-    assert lines[-2].startswith("Written answers (4 of the points) are graded by hand")
+    assert lines[-3].startswith("Written answers (4 of the points) are graded by hand")
+    assert lines[-2] == "Written answers still to grade by hand: 3 of 3 submission(s) (alice, bob, carol)."
     assert lines[-1] == "3 submissions, 2 passing every test, 0 with full marks, mean score 14.0"
     assert "grading 01_backprop: 100%" in graded.stderr  # the progress bar
     assert "Traceback" not in graded.stderr and "WARNING" not in graded.stderr

@@ -1,4 +1,5 @@
-"""`course-grade export --format canvas|moodle`: grade files in the layouts those systems import.
+"""`course-grade export --format canvas|moodle|moodle-worksheet`: grade files in the layouts those
+systems import, out of any maximum (`--scale`), with no cell a spreadsheet could run as a formula.
 
 Canvas's gradebook import reads its own export's columns (Student, ID, SIS User ID, SIS Login
 ID, Section, then one column per assignment, and an optional "Points Possible" row); Moodle's
@@ -14,7 +15,8 @@ from nbgrader.api import Gradebook
 from autograder import gradebook
 from autograder.autograde import autograde
 from autograder.course_directory import ensure_assignment
-from autograder.export import CANVAS_COLUMNS, export_canvas, export_grades, export_moodle, read_roster
+from autograder.export import (CANVAS_COLUMNS, MOODLE_WORKSHEET_COLUMNS, csv_cell, export_canvas, export_grades,
+                               export_moodle, export_moodle_worksheet, read_roster)
 from autograder.sandbox import Limits
 from tests.autograder.submissions import ASSIGNMENT, BATCH, write_submission
 from tests.notebook_tools import ROOT
@@ -106,12 +108,84 @@ def test_the_command_writes_each_format_and_keeps_the_plain_csv(course):
 
     canvas = run("--format", "canvas", "--roster", str(course / "roster.csv"))
     assert canvas.returncode == 0, canvas.stderr
-    assert canvas.stdout.strip() == (f"Wrote 3 student(s) to {course / f'grades-{ASSIGNMENT}-canvas.csv'} "
-                                     "for Canvas's grade import.")
+    assert canvas.stdout.strip().splitlines() == [
+        "  warning: 3 submission(s) still have written answers not graded by hand (alice, bob, carol): their scores "
+        "leave those points out.".strip(),
+        f"Wrote 3 student(s) to {course / f'grades-{ASSIGNMENT}-canvas.csv'} for Canvas's grade import."]
     moodle = run("--format", "moodle", "--roster", str(course / "roster.csv"), "--identifier", "idnumber")
     assert rows_of(course / f"grades-{ASSIGNMENT}-moodle.csv")[0] == ["ID number", ASSIGNMENT], moodle.stderr
     plain = run()
-    assert plain.stdout.strip() == f"Wrote 3 student(s) to {course / f'grades-{ASSIGNMENT}.csv'}."
+    assert plain.stdout.strip().splitlines()[-1] == f"Wrote 3 student(s) to {course / f'grades-{ASSIGNMENT}.csv'}."
+    assert run("--strict").returncode == 3  # written answers wait
+    worksheet = run("--format", "moodle-worksheet", "--scale", "100")
+    assert worksheet.returncode == 0 and "for Moodle's offline grading worksheet." in worksheet.stdout
     assert rows_of(course / f"grades-{ASSIGNMENT}.csv")[0][:3] == ["student", "score", "max_score"]
     wrong = run("--format", "blackboard")
     assert wrong.returncode == 2 and "invalid choice: 'blackboard'" in wrong.stderr
+
+
+def test_scale_puts_every_format_out_of_the_maximum_asked_for(course):
+    path, _ = export_grades(course, ASSIGNMENT, course / "scaled.csv", scale=100)
+    rows = {row["student"]: row for row in csv.DictReader(path.open())}
+    assert rows["alice"]["score"] == "80" and rows["alice"]["max_score"] == "100"
+    assert float(rows["bob"]["score"]) == 57.5 and rows["bob"]["test_affine_backward"] == "1.5"  # exercises: points
+    canvas = rows_of(export_canvas(course, ASSIGNMENT, course / "c100.csv", scale=100)[0])
+    assert canvas[1][5] == "100" and canvas[2][5] == "80"
+    moodle = rows_of(export_moodle(course, ASSIGNMENT, course / "m100.csv", scale=100)[0])
+    assert moodle[1] == ["alice", "80"]
+
+
+def test_moodle_worksheet_from_the_roster_has_moodles_columns_grades_and_feedback(course):
+    roster = course / "roster-participants.csv"
+    roster.write_text(ROSTER.replace("username\n", "username,participant\n").replace("asmith\n", "asmith,201\n")
+                      .replace("bjones\n", "bjones,202\n"))
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as book:
+        book.find_comment("explain_random_upstream", ASSIGNMENT, ASSIGNMENT, "bob").manual_comment = "See lecture 2."
+        book.db.commit()
+    path, count, warnings = export_moodle_worksheet(course, ASSIGNMENT, course / "sheet.csv", roster, scale=100)
+    rows = rows_of(path)
+    assert tuple(rows[0]) == MOODLE_WORKSHEET_COLUMNS == (
+        "Identifier", "Full name", "Email address", "Status", "Grade", "Maximum Grade", "Grade can be changed",
+        "Last modified (submission)", "Last modified (grade)", "Feedback comments")
+    assert count == 2 and warnings == ["carol has no participant number on the roster (Moodle's, as in "
+                                       "'Participant 123'): left out"]
+    alice, bob = rows[1], rows[2]
+    assert alice[:7] == ["Participant 201", "Smith, Alice", "alice@uni.example", "Submitted for grading", "80.00",
+                         "100.00", "Yes"]
+    assert alice[9].startswith("Every automatic test passed. Written answers not graded yet: explain_random_upstream")
+    assert bob[4] == "57.50" and "test_affine_backward lost" in bob[9] and bob[9].endswith("See lecture 2.")
+
+
+def test_moodle_worksheet_fills_the_one_moodle_gave_out_of_its_maximum(course, tmp_path):
+    sheet = tmp_path / "Grades-Lab 1.csv"
+    sheet.write_text('\ufeff"Identifier","Full name","Email address","Status","Grade","Maximum Grade",'
+                     '"Grade can be changed","Last modified (submission)","Last modified (grade)","Feedback comments"\n'
+                     '"Participant 7","Smith, Alice",alice@uni.example,"Submitted for grading",,50.00,Yes,'
+                     '"Monday, 16 November 2026, 9:00 AM",-,\n'
+                     '"Participant 9","Jones, Bob",bob@uni.example,"Submitted for grading",,50.00,Yes,-,-,\n'
+                     '"Participant 11","Someone Else",se@uni.example,"No submission",,50.00,Yes,-,-,\n', encoding="utf-8")
+    path, count, warnings = export_moodle_worksheet(course, ASSIGNMENT, tmp_path / "filled.csv", course / "roster.csv",
+                                                    sheet)
+    rows = rows_of(path)
+    assert count == 2 and warnings == ["carol is not in the worksheet: left out (add an email, participant or name "
+                                       "column to the roster)"]
+    assert rows[1][:6] == ["Participant 7", "Smith, Alice", "alice@uni.example", "Submitted for grading", "40.00", "50.00"]
+    assert rows[1][7:9] == ["Monday, 16 November 2026, 9:00 AM", "-"] and rows[3][4] == ""  # left as Moodle gave
+    assert rows[2][4] == f"{plain_scores(course)['bob'] * 50 / 20:.2f}"
+
+
+def test_no_cell_of_any_csv_can_start_a_formula_but_numbers_stay_numbers(course, tmp_path):
+    assert [csv_cell(v) for v in ("=1+2", "+x", "-x", "@SUM(A1)", "\tx", "\rx", "-2.5", "ok", -2.5, 3.0)] == \
+        ["'=1+2", "'+x", "'-x", "'@SUM(A1)", "'\tx", "'\rx", "-2.5", "ok", "-2.5", "3"]
+    roster = tmp_path / "hostile.csv"
+    roster.write_text('id,name,sis_user_id,email\nalice,"=HYPERLINK(""http://x"",""y"")",@S1,+a@x\n'
+                      'bob,-Bob,-12,bob@x\ncarol,Carol,S3,c@x\n')
+    rows = rows_of(export_canvas(course, ASSIGNMENT, tmp_path / "hostile-canvas.csv", roster)[0])
+    assert rows[2][0] == "'=HYPERLINK(\"http://x\",\"y\")" and rows[2][2] == "'@S1"
+    assert rows[3][0] == "'-Bob" and rows[3][2] == "-12"
+    assert rows_of(export_moodle(course, ASSIGNMENT, tmp_path / "hostile-moodle.csv", roster)[0])[1][0] == "'+a@x"
+    for path in (tmp_path / "hostile-canvas.csv", tmp_path / "hostile-moodle.csv"):
+        for row in rows_of(path):
+            for cell in row:
+                assert not cell.startswith(("=", "+", "@", "\t", "\r")) and (
+                    not cell.startswith("-") or float(cell) < 0), (path.name, cell)

@@ -1,5 +1,6 @@
 """notebooks/ is generated from solutions/ and must stay in sync with it."""
 import json
+import shutil
 
 import pytest
 
@@ -59,3 +60,27 @@ def test_notebooks_are_stored_without_outputs_and_never_import_nbgrader(path):
         if cell.cell_type == "code":
             assert cell.outputs == [] and cell.execution_count is None
             assert "import nbgrader" not in cell.source and "from nbgrader" not in cell.source
+
+
+def test_release_regenerates_only_the_labs_whose_source_changed(tmp_path):
+    import nbformat
+
+    from autograder.release import RELEASED, release
+
+    labs = ["01_backprop", "03_optimization"]
+    for lab in labs:
+        shutil.copytree(ROOT / "solutions" / lab, tmp_path / "solutions" / lab)
+    assert release(tmp_path) == (labs, [])  # nothing released yet: both
+    assert sorted(json.loads((tmp_path / "notebooks" / RELEASED).read_text())) == labs
+    student = tmp_path / "notebooks" / "03_optimization" / "03_optimization.ipynb"
+    before = student.stat().st_mtime_ns
+    assert release(tmp_path) == ([], labs)
+
+    source = tmp_path / "solutions" / "01_backprop" / "01_backprop.ipynb"
+    notebook = nbformat.read(source, as_version=4)
+    notebook.cells[0].source += "\n\nA sentence added this week."
+    nbformat.write(notebook, source)
+    assert release(tmp_path) == (["01_backprop"], ["03_optimization"])
+    assert "A sentence added this week." in (tmp_path / "notebooks" / "01_backprop" / "01_backprop.ipynb").read_text()
+    assert student.stat().st_mtime_ns == before  # the unchanged lab was left alone
+    assert release(tmp_path, everything=True) == (labs, [])

@@ -100,6 +100,8 @@ class Sandbox:
         if sandboxed:
             command = bubblewrap.command(binds, network=limits.network)
             environment["COURSE_GRADER_SCRATCH"] = bubblewrap.scratch_folder(binds)
+            if binds:  # the package where the judge found it and the view lies (an editable install may point elsewhere)
+                environment["PYTHONPATH"] = os.path.dirname(str(binds[0][1]))
         else:
             command = [sys.executable, "-m", "autograder.sandbox.zygote"]
             if pythonpath:

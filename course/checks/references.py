@@ -184,8 +184,14 @@ def _filled(cell):
 
 
 def _ours(value):
+    """The notebook's code, the course's, or a module of the student's own: not an installed library."""
     module = getattr(value, "__module__", None)
-    return isinstance(module, str) and (module == "__main__" or module == "course" or module.startswith("course."))
+    if not isinstance(module, str):
+        return False
+    if module.split(".")[0] in ("__main__", "course"):
+        return True
+    path = str(getattr(sys.modules.get(module), "__file__", "") or "")
+    return bool(path) and not path.startswith(tuple({sys.prefix, sys.base_prefix, sys.exec_prefix}))
 
 
 def reference_reached(functions):

@@ -190,9 +190,11 @@ def _cell_errors(notebook, report, limits):
             sentences.append(f"{where} ran longer than the limit of {limits.cell_timeout:g} s and was interrupted.")
         elif outcome.error_name in SYNTAX_ERRORS:
             message, line = _syntax(outcome.error_value)
-            exercise = (f"Your answer to '{title}' (cell '{meta['grade_id']}', {starts})" if title else
-                        f"{where} ({starts})" if meta.get("grade_id") else f"Cell {index + 1} (which starts "
-                                                                            f"'{_first_line(cell.source)}')")
+            if title:
+                exercise = f"Your answer to '{title}' (cell '{meta['grade_id']}', {starts})"
+            else:
+                exercise = f"{where} ({starts})" if meta.get("grade_id") else \
+                    f"{where} (which starts '{_first_line(cell.source)}')"
             lines = cell.source.splitlines()
             quoted = f"`{lines[line - 1].strip()}`: " if 0 < line <= len(lines) and lines[line - 1].strip() else ""
             sentences.append(f"{exercise} has a {outcome.error_name} on line {line} of the cell ({quoted}{message}), "
@@ -205,7 +207,7 @@ def _cell_errors(notebook, report, limits):
         elif defined and outcome.error_name != "NotImplementedError":
             sentences.append(f"Cell {index + 1} (which starts '{_first_line(cell.source)}') raised "
                              f"{outcome.error_name}: {outcome.error_value}".rstrip(": ") +
-                             f"; the code after that point did not run.")
+                             "; the code after that point did not run.")
         else:
             continue
         failed_names.update(defined)

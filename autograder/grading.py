@@ -48,6 +48,7 @@ class TestVerdict:
     mistake_id: str = ""  # the mistake the check diagnosed, as data (stable across students), "" if none
     mistake: str = ""  # that mistake in words
     failure: str = ""  # "kernel died", "timeout" or "memory" when the student's code did not finish
+    notes: list = dataclasses.field(default_factory=list)  # a pass's remarks as data: [{"id", "sentence"}]
 
 
 @dataclasses.dataclass
@@ -105,12 +106,14 @@ def _judge(notebook, report, source_cells):
         outcome = report.tests[index]
         if outcome.passed:
             verdicts.append(TestVerdict(source_cell.grade_id, source_cell.points, source_cell.points, PASSED,
-                                        where=outcome.where))
-            _mark_passed(notebook.cells[index])
+                                        outcome.message, outcome.where, notes=list(outcome.notes)))
+            _mark_passed(notebook.cells[index], outcome.message)
         else:
-            verdicts.append(TestVerdict(source_cell.grade_id, 0.0, source_cell.points, FAILED, outcome.message,
+            broken = _broken_definition(notebook, report, outcome.missing_name, index)
+            message = f"Not graded: {broken} (see above)." if broken else outcome.message
+            verdicts.append(TestVerdict(source_cell.grade_id, 0.0, source_cell.points, FAILED, message,
                                         outcome.where, outcome.mistake_id, outcome.mistake, outcome.failure))
-            _mark_failed(notebook.cells[index], outcome.message)
+            _mark_failed(notebook.cells[index], message)
     return verdicts
 
 
@@ -120,8 +123,39 @@ def _mark_failed(cell, message):
         cell.outputs.append(nbformat.v4.new_output("error", ename="GradingError", evalue=message, traceback=[message]))
 
 
-def _mark_passed(cell):
-    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="✅ passed\n")]
+def _mark_passed(cell, message=""):
+    notes = "".join(f"   {note}\n" for note in re.split(r" (?=Note: )", message) if note) if message else ""
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="✅ passed\n" + notes)]
+
+
+_DEFINES = re.compile(r"^(?:async\s+def|def|class)\s+(\w+)", re.MULTILINE)
+
+
+def _first_line(source, limit=60):
+    line = next((line.strip() for line in source.splitlines() if line.strip()), "")
+    return line if len(line) <= limit else line[:limit] + "…"
+
+
+def _broken_definition(notebook, report, name, before):
+    """Why ``name`` is missing at cell ``before``, in words ("the cell defining X (cell 12, which
+    starts '...') has a SyntaxError"), when the last cell above it that defines ``name`` failed;
+    "" otherwise (the name was renamed or deleted)."""
+    if not name:
+        return ""
+    for index in range(before - 1, -1, -1):
+        cell = notebook.cells[index]
+        if cell.cell_type != "code" or name not in _DEFINES.findall(cell.source):
+            continue
+        outcome = report.outcomes.get(index)
+        if outcome is None or outcome.status != ERROR:
+            return ""
+        where = f"the cell defining {name} (cell {index + 1}, which starts '{_first_line(cell.source)}')"
+        if outcome.error_name in SYNTAX_ERRORS:
+            return f"{where} has a {outcome.error_name}"
+        if outcome.error_name == "TimeoutError":
+            return f"{where} ran past the time limit before defining it"
+        return f"{where} raised {outcome.error_name} before defining it"
+    return ""
 
 
 def _title(notebook, index):
@@ -134,28 +168,51 @@ def _title(notebook, index):
     return ""
 
 
+SYNTAX_ERRORS = ("SyntaxError", "IndentationError", "TabError")
+
+
 def _cell_errors(notebook, report, limits):
-    """Sentences about cells other than tests that failed: they explain the tests that follow."""
-    sentences = []
+    """Sentences about cells other than tests that failed: they explain the tests that follow.
+    Each failure is said once: a NameError for a function whose own cell failed is not repeated."""
+    sentences, failed_names = [], set()
     for index, outcome in sorted(report.outcomes.items()):
-        meta = notebook.cells[index].metadata.get("nbgrader", {})
+        cell = notebook.cells[index]
+        meta = cell.metadata.get("nbgrader", {})
         if outcome.status != ERROR or meta.get("grade"):
             continue
+        defined = _DEFINES.findall(cell.source)
         where = f"The cell '{meta['grade_id']}'" if meta.get("grade_id") else f"Cell {index + 1}"
+        starts = f"cell {index + 1}, which starts '{_first_line(cell.source)}'"
         title = _title(notebook, index) if meta.get("grade_id") else ""
+        missing = re.match(r"name '(\w+)' is not defined", outcome.error_value) if outcome.error_name == "NameError" \
+            else None
+        if missing and missing[1] in failed_names:
+            continue  # said where that function's cell failed
         if outcome.error_name == "TimeoutError":
             sentences.append(f"{where} ran longer than the limit of {limits.cell_timeout:g} s and was interrupted.")
-        elif outcome.error_name in ("SyntaxError", "IndentationError", "TabError") and meta.get("grade_id"):
+        elif outcome.error_name in SYNTAX_ERRORS:
             message, line = _syntax(outcome.error_value)
-            exercise = f"Your answer to '{title}' (cell '{meta['grade_id']}')" if title else where
-            sentences.append(f"{exercise} has a {outcome.error_name} on line {line} of the cell ({message}), "
+            if title:
+                exercise = f"Your answer to '{title}' (cell '{meta['grade_id']}', {starts})"
+            else:
+                exercise = f"{where} ({starts})" if meta.get("grade_id") else \
+                    f"{where} (which starts '{_first_line(cell.source)}')"
+            lines = cell.source.splitlines()
+            quoted = f"`{lines[line - 1].strip()}`: " if 0 < line <= len(lines) and lines[line - 1].strip() else ""
+            sentences.append(f"{exercise} has a {outcome.error_name} on line {line} of the cell ({quoted}{message}), "
                              "so none of that cell ran." if line else
                              f"{exercise} has a {outcome.error_name} ({message}), so none of that cell ran.")
         elif meta.get("grade_id") and outcome.error_name != "NotImplementedError":
-            advice = " (the notebook must define it under the name the exercise gives)" \
-                if outcome.error_name == "NameError" and "is not defined" in outcome.error_value else ""
+            advice = " (the notebook must define it under the name the exercise gives)" if missing else ""
             sentences.append(f"{where} raised {outcome.error_name}: {outcome.error_value}".rstrip(": ") + advice +
                              "; the code after that point did not run.")
+        elif defined and outcome.error_name != "NotImplementedError":
+            sentences.append(f"Cell {index + 1} (which starts '{_first_line(cell.source)}') raised "
+                             f"{outcome.error_name}: {outcome.error_value}".rstrip(": ") +
+                             "; the code after that point did not run.")
+        else:
+            continue
+        failed_names.update(defined)
     return sentences
 
 

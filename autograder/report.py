@@ -4,7 +4,8 @@ Reads what the coordinator recorded while grading (the grading reports: each tes
 the mistake its check diagnosed as data, how the student's code failed to finish; and the runs
 file: how long grading took) and writes one self-contained HTML page, its plots inside as
 PNG images: the score histogram; per exercise the pass rate and the diagnosed mistakes, with
-how many submissions show each and whose they are; the submissions whose kernel died, ran out
+how many submissions show each and whose they are, and the notes beside passes (an input changed
+in place: full points, worth a word in class); the submissions whose kernel died, ran out
 of time or of memory; the time grading took. ``summary`` is the same in a few lines of text.
 """
 import base64
@@ -35,6 +36,7 @@ class Exercise:
     mistakes: list  # [Mistake], most frequent first
     undiagnosed: list  # failed with no mistake named (not attempted, a crash, an unusual error)
     unfinished: list = dataclasses.field(default_factory=list)  # failed because the code did not finish
+    notes: list = dataclasses.field(default_factory=list)  # [Mistake]: remarks beside passes (not failures)
 
     @property
     def pass_rate(self):
@@ -75,22 +77,31 @@ def class_report(course, assignment):
             exercise = exercises[verdict.grade_id]
             if verdict.status == "passed":
                 exercise.passed.append(result.student)
+                for note in getattr(verdict, "notes", None) or []:
+                    _count(exercise.notes, note.get("id", ""), note.get("sentence", ""), result.student)
                 continue
             exercise.failed.append(result.student)
             if verdict.failure:
                 exercise.unfinished.append(result.student)
             elif verdict.mistake_id:
-                found = next((m for m in exercise.mistakes if m.id == verdict.mistake_id), None)
-                if found is None:
-                    exercise.mistakes.append(found := Mistake(verdict.mistake_id, verdict.mistake, []))
-                found.students.append(result.student)
+                _count(exercise.mistakes, verdict.mistake_id, verdict.mistake, result.student)
             else:
                 exercise.undiagnosed.append(result.student)
     for exercise in exercises.values():
         exercise.mistakes.sort(key=lambda m: (-len(m.students), m.id))
+        exercise.notes.sort(key=lambda m: (-len(m.students), m.id))
     max_score = max(result.max_score for result, _ in results)
     return ClassReport(assignment, scores, max_score, [exercises[g] for g in order], failures, seconds,
                        gradebook.runs(course, assignment), _manual_points(course, assignment))
+
+
+def _count(found, mistake_id, sentence, student):
+    """Add ``student`` to the Mistake of ``found`` with ``mistake_id`` (a new one if none)."""
+    mistake = next((m for m in found if m.id == mistake_id), None)
+    if mistake is None:
+        found.append(mistake := Mistake(mistake_id, sentence, []))
+    if student not in mistake.students:
+        mistake.students.append(student)
 
 
 def _manual_points(course, assignment):
@@ -176,6 +187,11 @@ def summary(report, top=8):
     if mistakes:
         lines.append("Most frequent mistakes:")
         lines += [f"  {count:>3}  {grade_id}: {sentence}" for count, grade_id, sentence in mistakes[:top]]
+    notes = sorted(((len(m.students), e.grade_id, m.sentence) for e in report.exercises for m in e.notes),
+                   key=lambda m: -m[0])
+    if notes:
+        lines.append("Notes beside passes (not failures):")
+        lines += [f"  {count:>3}  {grade_id}: {sentence}" for count, grade_id, sentence in notes[:top]]
     if report.failures:
         lines.append("Did not finish: " + ", ".join(f"{student} ({', '.join(kinds)})"
                                                     for student, (kinds, _) in sorted(report.failures.items())) + ".")
@@ -200,6 +216,11 @@ def _exercise_section(exercise):
                  f"not know)</em></td><td>{_students(exercise.undiagnosed)}</td></tr>")
     table = (f"<table><tr><th>submissions</th><th>mistake</th><th>students</th></tr>{rows}</table>" if rows
              else "<p>Everyone passed.</p>")
+    if exercise.notes:
+        notes = "".join(f'<tr class="note" data-note-id="{html.escape(m.id)}"><td class="count">{len(m.students)}</td>'
+                        f"<td>{html.escape(m.sentence)}</td><td>{_students(m.students)}</td></tr>" for m in exercise.notes)
+        table += (f"<p>Notes beside passes (full points, worth a word in class):</p><table><tr><th>submissions</th>"
+                  f"<th>note</th><th>students</th></tr>{notes}</table>")
     total = len(exercise.passed) + len(exercise.failed)
     return (f'<section class="exercise" id="{html.escape(exercise.grade_id)}"><h3>{html.escape(exercise.grade_id)} '
             f"({exercise.points:g} point{'' if exercise.points == 1 else 's'})</h3><p>Passed by {len(exercise.passed)} of {total} "

@@ -24,6 +24,8 @@ class TestOutcome:
     mistake_id: str = ""  # the check's diagnosis as data (``course.checks.judging.Mistake``), "" if none
     mistake: str = ""
     failure: str = ""  # KERNEL_DIED, TIMEOUT or MEMORY when the student's code did not finish
+    notes: list = dataclasses.field(default_factory=list)  # a pass's remarks: [{"id": ..., "sentence": ...}]
+    missing_name: str = ""  # the name the notebook did not define, when that is why the test failed
 
 
 def trusted_namespace(given_cells):
@@ -89,27 +91,57 @@ class _KernelNames(dict):
 
 
 def judge_outside(source, namespace, kernel, timeout):
-    """Run the test cell's check calls here; ``TestOutcome``. KernelGone propagates."""
-    from course.checks.judging import CheckFailed
+    """Run the test cell's check calls here; ``TestOutcome``. KernelGone propagates.
+
+    A pass carries the checks' notes (an input changed in place): its message says them, and
+    ``notes`` holds them as data for the class report.
+    """
+    from course.checks.judging import CheckFailed, take_notes
 
     names = _KernelNames(kernel, namespace, timeout)
+    take_notes()  # nothing from an earlier test
     try:
         exec(compile(source, "<test cell>", "exec"), dict(namespace), names)  # noqa: S102 - the lecturer's test
     except KernelGone:
+        take_notes()
         raise
     except CheckFailed as failure:
-        mistake = getattr(failure, "mistake", None)
+        take_notes()
+        mistake = getattr(failure, "mistake", None) or _reference_call(failure)
         timed_out = isinstance(failure.__context__, TimeoutError)  # call_student turned a time-out into this
         return TestOutcome(False, str(failure), mistake_id=getattr(mistake, "id", ""),
                            mistake=getattr(mistake, "sentence", ""), failure=TIMEOUT if timed_out else "")
     except NameError as error:
+        take_notes()
         name = str(error).split("'")[1] if "'" in str(error) else str(error)
         return TestOutcome(False, f"The notebook defines no '{name}': keep the names the exercise gives "
-                                  "(a renamed or deleted function cannot be graded).")
+                                  "(a renamed or deleted function cannot be graded).", missing_name=name)
     except Exception as error:  # noqa: BLE001 - a check that could not handle what it got
+        take_notes()
         return TestOutcome(False, f"The check could not run on what the notebook gave it ({type(error).__name__}: "
                                   f"{_short(error)}).")
-    return TestOutcome(True)
+    notes = take_notes()
+    return TestOutcome(True, " ".join(f"Note: {note.sentence}" for note in notes),
+                       notes=[{"id": note.id, "sentence": note.sentence} for note in notes])
+
+
+REFERENCE_CALL = "it calls the course's reference implementation"
+
+
+def _reference_call(failure):
+    """The Mistake "it calls the course's reference implementation" when ``failure`` came from a
+    reference function that the grading kernel's view stubs (its message says so), else None.
+    The kernel's words only choose the diagnosis: the test has failed either way."""
+    from course.checks.judging import Mistake
+
+    from ..sandbox.view import unavailable_reference
+
+    cause = failure.__cause__
+    if cause is None or not unavailable_reference(str(cause)):
+        return None
+    exercise, _, rest = str(failure).partition(": ")
+    culprit = rest.split(" ", 1)[0] if rest else ""
+    return Mistake.named(exercise, culprit if culprit.replace(".", "").isidentifier() else "", REFERENCE_CALL)
 
 
 def _short(error, limit=300):

@@ -2,11 +2,12 @@
 
 * ``course.checks`` is always replaced: the notebook's ``check(...)`` cells print that the grader
   checks this exercise, and the checks' code (which knows the right answers) is not there.
-* Under the policy ``reference`` the reference implementations are stubs: every function of
-  ``course.layers``, and anywhere else in the package every function or class named like one
-  the student writes (and whatever in its module uses it), keeps its name and signature but
-  says "not available while grading" when called. Imports keep working, and helpers that are
-  not graded (a data set, a training loop that takes the student's loss) still work.
+* Under the policy ``reference`` the reference implementations are stubs that keep their name
+  and signature but say "not available while grading" when called. A reference goes as a whole,
+  private helpers included; what that is, ``course.checks.references`` decides (the notebook's
+  ``check(...)`` cells use the same rule to warn before grading does). Imports keep working, and
+  helpers that are not graded (a data set, a training loop that takes the student's loss, a
+  learning-rate schedule, a widget given the student's classes) still work.
 * Under the policy ``torch`` the ``torch`` package is a stub whose import fails with a sentence.
 
 The view is written once per worker into a temporary folder and laid read-only over the real
@@ -15,12 +16,23 @@ package inside the sandbox.
 import ast
 import hashlib
 import importlib.util
+import re
 import shutil
 import tempfile
 from pathlib import Path
 
-REFERENCE_MODULES = ("course.layers",)  # every lab's graded layers live here: all of it is stubbed
+from course.checks.references import reference_plan, top_level_definitions
+
 UNAVAILABLE = "{name} is not available while grading: this exercise is graded on your own implementation."
+_UNAVAILABLE_PATTERN = re.compile(r"(?P<name>course(?:\.\w+)+) is not available while grading")
+
+
+def unavailable_reference(message):
+    """The reference named in a stub's message ("course.init.xavier_std is not available while
+    grading: ..."), or "" when ``message`` is not one."""
+    found = _UNAVAILABLE_PATTERN.search(str(message))
+    return found["name"] if found else ""
+
 
 CHECKS_STUB = '''"""The checks, as a grading kernel sees them: the grader runs them, outside this kernel."""
 
@@ -65,29 +77,12 @@ def _stub(node, qualified):
                                    if isinstance(d, ast.Name) and d.id in ("staticmethod", "classmethod", "property")]
 
 
-def _names_used(node):
-    """Names a definition's code uses (its body; a class's bases too; not a default argument,
-    which the caller can replace)."""
-    parts = list(node.body) + (list(node.bases) if isinstance(node, ast.ClassDef) else [])
-    return {n.id for part in parts for n in ast.walk(part) if isinstance(n, ast.Name)}
-
-
-def _stub_module(tree, module, names=None):
-    """Stub every top-level function and class (``names=None``), or those named in ``names`` and,
-    transitively, those that use one of them (a subclass, a wrapper): nothing left in the module
-    can stand in for a stubbed one, and the rest of it keeps working."""
-    definitions = {n.name: n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
-    stubbed = set(definitions) if names is None else set(names) & set(definitions)
-    changed = names is not None
-    while changed:
-        changed = False
-        for name, node in definitions.items():
-            if name not in stubbed and _names_used(node) & stubbed:
-                stubbed.add(name)
-                changed = True
+def _stub_module(tree, module, stubbed):
+    definitions = top_level_definitions(tree)
     for name in stubbed:
         _stub(definitions[name], f"{module}.{name}")
-    return ast.fix_missing_locations(tree), bool(stubbed)
+    return ast.fix_missing_locations(tree)
+
 
 
 def _module_name(package_root, path):
@@ -111,8 +106,8 @@ def _checks_stub(checks_init):
 def write_view(package_root, forbid, student_names, destination):
     """Write the kernel's view of the package at ``package_root`` into ``destination``."""
     package_root, destination = Path(package_root), Path(destination)
-    forbid_reference = "reference" in forbid
     destination.mkdir(parents=True, exist_ok=True)
+    sources = {}
     for path in sorted(package_root.rglob("*")):
         target = destination / path.relative_to(package_root)
         if "__pycache__" in path.parts:
@@ -125,16 +120,17 @@ def write_view(package_root, forbid, student_names, destination):
             if module == "course.checks":
                 target.write_text(_checks_stub(path))
             continue  # the checks' modules are not there at all
-        if path.suffix != ".py" or not forbid_reference or module == "course.probes":  # the judge's seam
-            shutil.copy2(path, target)
-            continue
-        tree = ast.parse(path.read_text())
-        whole = any(module == m or module.startswith(m + ".") for m in REFERENCE_MODULES)
-        tree, stubbed = _stub_module(tree, module, None if whole else set(student_names))
+        shutil.copy2(path, target)
+        if path.suffix == ".py" and module != "course.probes":  # the judge's seam
+            sources[module] = path
+    if "reference" not in forbid:
+        return
+    trees = {module: ast.parse(path.read_text()) for module, path in sources.items()}
+    packages = {module for module, path in sources.items() if path.name == "__init__.py"}
+    for module, stubbed in reference_plan(trees, student_names, packages).items():
         if stubbed:
-            target.write_text(ast.unparse(tree) + "\n")
-        else:
-            shutil.copy2(path, target)
+            tree = _stub_module(trees[module], module, stubbed)
+            (destination / sources[module].relative_to(package_root)).write_text(ast.unparse(tree) + "\n")
 
 
 def write_torch_stub(destination):

@@ -1,6 +1,9 @@
 """Instant feedback in the notebook: ``check(check_fn, *student_functions)`` prints one friendly
 line instead of a traceback, and ``summary()`` counts the exercises that pass."""
+import sys
+
 from .judging import CheckFailed, take_notes
+from .references import reference_reached
 
 _results = {}
 
@@ -14,6 +17,12 @@ def check(check_function, *args, **kwargs):
     """Run one check and print ✅ or ❌ with the reason. Returns True when it passes."""
     exercise = _exercise_name(check_function)
     take_notes()
+    reference = _reference_called([*args, *kwargs.values()]) if _in_notebook() else ""
+    if reference:
+        print(f"❌ {exercise}: your code calls the course's own implementation ({reference}); grading runs "
+              "without it, so this exercise would score 0: write it yourself.")
+        _results[exercise] = False
+        return False
     try:
         check_function(*args, **kwargs)
     except CheckFailed as failure:
@@ -31,6 +40,21 @@ def check(check_function, *args, **kwargs):
         print(f"   Note: {remark.sentence}")
     _results[exercise] = True
     return True
+
+
+def _reference_called(values):
+    """``reference_reached``, or "" when the student's objects cannot be looked into."""
+    try:
+        return reference_reached(values)
+    except Exception:  # noqa: BLE001 - an exotic object must never break a check cell
+        return ""
+
+
+def _in_notebook():
+    """True in a Jupyter or IPython session (where ``check`` cells run), not in a test suite that
+    checks the checks with the course's own implementations."""
+    shell = getattr(sys.modules.get("IPython"), "get_ipython", lambda: None)()
+    return shell is not None
 
 
 def summary(exercises=None):

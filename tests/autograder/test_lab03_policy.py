@@ -2,6 +2,7 @@
 point and its whole notebook (demos, schedules, the optimizer race) runs in the grading kernel;
 answers that hand the work to ``course.optim`` or ``course.init`` get nothing, and say why."""
 import json
+import re
 
 import nbformat
 import pytest
@@ -31,9 +32,18 @@ BORROWED = {  # every answer cell hands the work to the library: a subclass, an 
                        "    return course.init.kaiming_normal(shape, nonlinearity='relu', seed=seed)\n"),
 }
 
+HELPERS = {  # the initializers assembled from course.init's helpers, private ones included
+    "xavier_uniform": ("import course.init\n\ndef xavier_uniform(shape, seed=None):\n"
+                       "    return course.init._uniform(shape, course.init.xavier_std(shape), seed)\n"),
+    "kaiming_normal": ("from course import init\n\ndef kaiming_normal(shape, seed=None):\n"
+                       "    return init._normal(shape, init.kaiming_std(shape, nonlinearity='relu'), seed)\n"),
+}
+INITIALIZER_TESTS = ("test_xavier_uniform", "test_kaiming_normal")
+
 SUBMISSIONS = {
     "solved": fill_solutions(STUDENT, SOURCE),
     "borrowed": fill_solutions(STUDENT, SOURCE, BORROWED),
+    "helpers": fill_solutions(STUDENT, SOURCE, HELPERS),
     "untouched": STUDENT,
 }
 
@@ -100,3 +110,21 @@ def test_answers_that_use_the_library_score_nothing_and_are_told_why(graded):
 def test_the_untouched_notebook_scores_zero(graded):
     _, outcomes = graded
     assert outcomes["untouched"].score == 0 and not outcomes["untouched"].tests_passed
+
+
+def test_initializers_built_from_the_private_helpers_score_nothing(graded):
+    course, outcomes = graded
+    points = _points(course, "helpers")
+    assert set(INITIALIZER_TESTS) <= set(points), points
+    assert all(points[test] == 0 for test in INITIALIZER_TESTS)
+    assert all(points[test] > 0 for test in points if test not in INITIALIZER_TESTS)
+    verdicts = {v["grade_id"]: v for v in _report(course, "helpers")["verdicts"]}
+    for test in INITIALIZER_TESTS:
+        assert re.search(r"course\.init\.\w+ is not available while grading", verdicts[test]["message"]), verdicts[test]
+        assert verdicts[test]["mistake_id"].endswith("/it-calls-the-course-s-reference-implementation")
+
+
+def test_borrowed_answers_are_diagnosed_as_calls_of_the_reference(graded):
+    course, _ = graded
+    verdicts = _report(course, "borrowed")["verdicts"]
+    assert all(v["mistake"].endswith(": it calls the course's reference implementation") for v in verdicts), verdicts

@@ -40,11 +40,14 @@ def pages(tmp_path_factory):
 def test_a_syntax_error_names_the_exercise_the_line_and_that_the_cell_did_not_run(pages):
     outcomes, page = pages
     assert outcomes["syntax"].score == 13
-    assert ("Your answer to 'Exercise 4: sigmoid (2 points, and 1 for stability)' (cell 'sigmoid') has a SyntaxError on line 1 of the "
-            "cell (expected ':'), so none of that cell ran.") in page["syntax"]
+    cell = _index(STUDENT, "sigmoid") + 1
+    assert (f"Your answer to 'Exercise 4: sigmoid (2 points, and 1 for stability)' (cell 'sigmoid', cell {cell}, which "
+            "starts 'def sigmoid_forward(x)') has a SyntaxError on line 1 of the cell (`def sigmoid_forward(x)`: "
+            "expected ':'), so none of that cell ran.") in page["syntax"]
     assert ".py, line" not in page["syntax"]
-    assert "name 'sigmoid_forward' is not defined (the notebook must define it under the name the exercise gives)" \
-        in page["syntax"]
+    assert "is not defined" not in page["syntax"] and "renamed or deleted" not in page["syntax"]  # said once, above
+    assert (f"Not graded: the cell defining sigmoid_forward (cell {cell}, which starts 'def sigmoid_forward(x)') has "
+            "a SyntaxError (see above).") in page["syntax"]
 
 
 def test_a_renamed_function_is_told_to_keep_the_given_names(pages):

@@ -140,8 +140,7 @@ def _lenet_mismatch(exercise, student, expected_total, total):
             wanted = 400 if extra[0] == 120 else 120
             message += (f", a linear layer that gets {extra[1]} features where LeNet-5 has {wanted} "
                         "(S4's output is 16x5x5 = 400 without padding in C1; C5's is 120x1x1)")
-    message += (". Hint: 1x32x32 -> Conv(6, 5x5) -> tanh -> AvgPool(2) -> Conv(16, 5x5) -> tanh -> AvgPool(2) -> "
-                "Conv(120, 5x5) -> tanh -> Flatten -> Linear(84) -> tanh -> Linear(10), no padding.")
+    message += ". Hint: compare your layers with the table of section 1, row by row (no padding anywhere)."
     return message
 
 
@@ -191,7 +190,7 @@ def check_lenet5(LeNet5, seed=0, batch=3):
     if tuple(out.shape) != (batch, 10):
         raise CheckFailed(f"{exercise}: for a batch of {batch} images of 1x32x32 the model returned shape "
                           f"{tuple(out.shape)}, expected ({batch}, 10): one score per digit class. "
-                          "Hint: flatten C5's 120x1x1 output to 120 features before F6 (x.flatten(1)).")
+                          "Hint: C5's output is 120 maps of 1x1; F6 needs them as 120 features per image, one row each.")
     with torch.no_grad():
         expected = reference(x)
         mistakes = [(torch.softmax(expected, 1).numpy(), "the scores went through a softmax; return the raw scores "
@@ -201,7 +200,8 @@ def check_lenet5(LeNet5, seed=0, batch=3):
                     (torch.tanh(expected).numpy(), "there is a tanh after the output layer; the last Linear gives the scores")]
         mistakes += [(variant(x).numpy(), meaning) for variant, meaning in _lenet_variants(reference)]
     compare(exercise, "the scores", out, expected.numpy(), FLOAT32_THRESHOLD,
-            hint="conv -> tanh -> average pool, twice, then C5 -> tanh -> F6 -> tanh -> output, in this order.",
+            hint="follow the table of section 1: the non-linearity and the pooling after each convolution, the "
+                 "scores straight from the last linear layer.",
             mistakes=mistakes)
 
 
@@ -237,7 +237,7 @@ def _block_structure(exercise, groups, shapes, in_channels, out_channels, stride
     if len(threes) != 2 or len(convs) != len(threes) + len(ones):
         kernels = sorted(f"{g['weight'].shape[2]}x{g['weight'].shape[3]}" for g in convs.values())
         raise CheckFailed(f"{exercise}: {setting} has convolutions {kernels or 'none'}; the main path of the basic block "
-                          "is two 3x3 convolutions (padding=1). Hint: conv3x3 -> BN -> ReLU -> conv3x3 -> BN, plus the shortcut.")
+                          "is two 3x3 convolutions (padding=1). Hint: see the main path in the bullets of section 3.")
     wanted = sorted([(out_channels, in_channels, 3, 3), (out_channels, out_channels, 3, 3)])
     got = sorted(tuple(convs[p]["weight"].shape) for p in threes)
     if got != wanted:
@@ -246,8 +246,9 @@ def _block_structure(exercise, groups, shapes, in_channels, out_channels, stride
                           f"{out_channels} -> {out_channels}.")
     if project and not ones:
         raise CheckFailed(f"{exercise}: {setting} changes the shape of x, so x cannot be added as it is; the projection "
-                          f"shortcut is missing. Hint: shortcut = nn.Sequential(nn.Conv2d({in_channels}, {out_channels}, "
-                          f"kernel_size=1, stride={stride}, bias=False), nn.BatchNorm2d({out_channels})).")
+                          "shortcut is missing: a 1x1 convolution with the block's stride, then a BatchNorm (see "
+                          "'projection shortcut' in section 3).",
+                          mistake=Mistake.named(exercise, setting.split("(")[0], "the projection shortcut is missing"))
     if not project and ones:
         raise CheckFailed(f"{exercise}: {setting} keeps the shape of x, so its shortcut should be the identity (x itself, "
                           "no parameters); it has a 1x1 projection. Use the projection only when stride != 1 or the "
@@ -482,17 +483,18 @@ def check_channel_statistics(channel_statistics, seed=0, N=40, C=3, H=8, W=8):
         if shape != (C,):
             raise CheckFailed(f"{exercise}: {name} has shape {shape} but should have shape ({C},), one value per "
                               f"channel" + (f"; {meaning}." if meaning else ".") +
-                              " Hint: images[train_indices].mean(dim=(0, 2, 3)).")
+                              " Hint: reduce over the images, the height and the width of the training images (section 4.2).")
     everything = images.double()
     compare(exercise, "mean", mean, expected_mean.numpy(), STATISTICS_THRESHOLD,
-            hint="mean over axes (0, 2, 3) of images[train_indices] only.",
+            hint="the statistics come from the training images only, one value per channel over all their pixels "
+                 "(section 4.2).",
             mistakes=[(everything.mean(dim=(0, 2, 3)).numpy(),
                        "it is the mean of all images, not only the training split: the validation and test images "
                        "must not leak into the normalization"),
                       (images[~_mask(N, train)].double().mean(dim=(0, 2, 3)).numpy(),
                        "it is the mean of the images that are NOT in the training split")])
     compare(exercise, "std", std, expected_std.numpy(), STATISTICS_THRESHOLD,
-            hint="std over axes (0, 2, 3) of images[train_indices]: one standard deviation over all their pixels.",
+            hint="one standard deviation per channel over every pixel of every training image (section 4.2).",
             mistakes=[(everything.std(dim=(0, 2, 3), unbiased=False).numpy(),
                        "it is the standard deviation of all images, not only the training split: the validation "
                        "and test images must not leak into the normalization"),

@@ -18,7 +18,7 @@ import math
 
 import numpy as np
 
-from .judging import CheckFailed, call_student, compare, probe_student
+from .judging import CheckFailed, call_student, compare
 from .judging import Mistake, mixed_seed
 from ..optional_torch import torch_for_checks as _torch
 

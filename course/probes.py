@@ -49,6 +49,11 @@ def forward(model, *inputs):
 def gradients(model, inputs, dout):
     """Gradients of ``sum(model(*inputs) * dout)``: ``(input gradients, {parameter name: gradient})``.
 
+    No check may let these decide a verdict: they are computed in the student's (patchable)
+    kernel, so a forged answer costs nothing. Checks take slopes on the judge's side instead
+    (finite differences of returned values, or autograd on the judge's own copy of a model); this
+    probe stays for the grading boundary's own tests and for hints at most.
+
     Inputs are copied with ``requires_grad=True``; an input or parameter the output does not
     depend on gets ``None``. The parameters' ``.grad`` are left as they were.
     """

@@ -2,27 +2,33 @@
 pieces of the VAE's loss (the reparameterization trick, the KL to the standard normal, the ELBO).
 
 Each exercise is a plain function of tensors. The judge calls it through ``call_student`` with
-float64 tensors it builds itself, and asks for gradients through ``probe_student`` with
-``course.probes.gradients``; while grading, the student's function runs in the sandboxed kernel
-and only tensors come back. The expected values come from torch: ``torch.distributions`` for
-the KLs and the Bernoulli likelihood, ``torch.func.jacrev`` for the encoder's Jacobian, autograd
-for every gradient. The reparameterization draws its own noise, so it is judged by statistics:
-the sample mean and variance of 20,000 draws per latent dimension must be within six standard
+float64 tensors it builds itself; while grading, the student's function runs in the sandboxed
+kernel and only tensors come back. The expected values come from torch: ``torch.distributions``
+for the KLs and the Bernoulli likelihood, ``torch.func.jacrev`` for the encoder's Jacobian.
+Slopes are judged on the judge's side: central finite differences (float64) of the values the
+student's function returns for inputs moved along directions chosen here, against the
+Jacobian-vector products of the reference (``torch.func.jvp``). Whether a result stays in
+autograd's graph cannot be seen from values, and is not graded (the lab says so).
+The reparameterization is judged twice: with the noise ``eps`` passed in, its values and slopes
+(z must be a differentiable function of mu and logvar); with its own noise, by statistics: the
+sample mean and variance of 20,000 draws per latent dimension must be within six standard
 errors of mu and exp(logvar).
 """
 import math
 
 import numpy as np
 
-from .. import probes
-from .judging import CheckFailed, call_student, compare, probe_student
-from .judging import mixed_seed
+from .judging import CheckFailed, call_student, compare
+from .judging import Mistake, mixed_seed
 from ..optional_torch import torch_for_checks as _torch
 
 FLOAT_THRESHOLD = 1e-6     # the student may compute in float32; float64 inputs agree to ~1e-7 then
 STANDARD_ERRORS = 6.0      # a right sampler fails a statistical test about once in 10^8 columns
 SAMPLES = 20_000           # draws per latent dimension in the reparameterization check
 SPARSITY_RHO = 0.05        # the default target activation of sparsity_penalty
+STEP = 1e-3                # the finite-difference step (float32 students' rounding stays near 1e-4)
+SLOPE_THRESHOLD = 1e-3     # central differences with STEP agree with the exact slope far closer
+DIRECTIONS = 3             # random directions along which slopes are measured
 
 
 def _generator(seed):
@@ -59,43 +65,47 @@ def _call(function, exercise, *inputs):
     return result
 
 
-def _gradients(function, exercise, inputs, dout, names):
-    """The student's gradients of ``sum(function(*inputs) * dout)``, one per input (None where the
-    output does not depend on it), with a clear message when no gradient flows at all."""
-    try:
-        grads, _ = probe_student(probes.gradients, exercise, function, list(inputs), dout)
-    except CheckFailed as error:
-        if "does not require grad" in str(error) or "not a tensor" in str(error):
-            raise CheckFailed(f"{exercise}: no gradient flows through {getattr(function, '__name__', exercise)}: its "
-                              f"result is not connected to {' or '.join(names)} in autograd's graph (was it computed "
-                              "with .item(), NumPy, .detach(), torch.no_grad() or a .sample()?); build it from torch "
-                              "operations on the inputs.") from None
-        raise
-    return grads
+def _slopes(function, exercise, inputs, reference, names, hint, seed, moved=None, scale=1.0, rows=False,
+            same_rows=False):
+    """Judge the slopes of the student's ``function`` on the judge's side.
 
-
-def _missing_gradient(exercise, grads, names, hint):
-    for grad, name in zip(grads, names):
-        if grad is None:
-            raise CheckFailed(f"{exercise}: no gradient reaches {name}; {hint}")
-
-
-def _compare_gradients(exercise, grads, expected, names, hint, mistakes=None):
-    mistakes = mistakes or {}
-    for grad, wanted, name in zip(grads, expected, names):
-        compare(exercise, f"the gradient with respect to {name}", grad.double().numpy(), wanted.numpy(),
-                FLOAT_THRESHOLD, hint=hint, mistakes=mistakes.get(name, ()))
-
-
-def _reference_gradients(reference, inputs, dout):
+    Along ``DIRECTIONS`` random directions (for the inputs whose index is in ``moved``; all by
+    default), central differences of the values the student's function returns are compared
+    with the directional derivatives of ``reference`` (``torch.func.jvp``). ``rows``: the
+    function works row by row (one output row per input row), so every moved copy of the inputs
+    goes into one call, stacked along the batch axis. ``same_rows``: every row moves alike (a
+    penalty of batch means hardly moves when the rows move at random).
+    """
     torch = _torch()
-    leaves = [x.detach().clone().requires_grad_(True) for x in inputs]
-    return torch.autograd.grad((reference(*leaves) * dout).sum(), leaves)
+    moved = range(len(inputs)) if moved is None else moved
+    generator = _generator(seed + 7)
+    def direction(x):
+        if same_rows:
+            return scale * torch.randn((1,) + tuple(x.shape[1:]), generator=generator, dtype=torch.float64).expand_as(x)
+        return scale * torch.randn(x.shape, generator=generator, dtype=torch.float64)
 
-
-def _scalar_dout(generator):
-    torch = _torch()
-    return (0.5 + torch.rand((), generator=generator, dtype=torch.float64)) * torch.sign(torch.randn((), generator=generator))
+    directions = [[direction(x) if i in moved else torch.zeros_like(x) for i, x in enumerate(inputs)]
+                  for _ in range(DIRECTIONS)]
+    shifted = [[tuple(x + sign * STEP * v for x, v in zip(inputs, direction)) for sign in (1, -1)]
+               for direction in directions]
+    if rows:
+        stacked = tuple(torch.cat([copy[i] for pair in shifted for copy in pair]) for i in range(len(inputs)))
+        values = _values(_call(function, exercise, *stacked), exercise, "the result")
+        parts = np.split(values, 2 * DIRECTIONS) if values.shape[:1] == (2 * DIRECTIONS * inputs[0].shape[0],) else None
+        if parts is None:
+            raise CheckFailed(f"{exercise}: for a batch of {stacked[0].shape[0]} rows it returned shape {values.shape}; "
+                              "it should give one result per row of its inputs.")
+        got = [(parts[2 * k] - parts[2 * k + 1]) / (2 * STEP) for k in range(DIRECTIONS)]
+    else:
+        got = [(_values(_call(function, exercise, *plus), exercise, "the result", scalar=True)
+                - _values(_call(function, exercise, *minus), exercise, "the result", scalar=True)) / (2 * STEP)
+               for plus, minus in shifted]
+    got = np.stack(got)
+    expected = np.stack([torch.func.jvp(reference, tuple(inputs), tuple(direction))[1].detach().numpy()
+                         for direction in directions])
+    what = " and ".join(names[i] for i in moved)
+    compare(exercise, f"the slope with respect to {what} (finite differences along random directions)", got, expected,
+            SLOPE_THRESHOLD, hint=hint)
 
 
 # ---------------------------------------------------------------- the sparsity penalty
@@ -129,17 +139,16 @@ def _sparsity_mistakes(hidden, rho):
     expected = reference_sparsity_penalty(hidden, rho)
     return [
         (_bernoulli_kl(rho_hat, rho_t.expand_as(rho_hat)).sum(), "the arguments of the KL are swapped: it computes "
-         "KL(rho_hat || rho); the penalty is KL(rho || rho_hat_j) = rho log(rho / rho_hat_j) + (1 - rho) log((1 - rho) "
-         "/ (1 - rho_hat_j)), the target rho first"),
+         "KL(rho_hat || rho); the penalty is KL(rho || rho_hat_j), the target rho first"),
         (_bernoulli_kl(rho, per_example).sum(), "it averages each example's activations over the hidden units (as "
-         "some notes write it); rho_hat_j is the mean of unit j over the batch: hidden.mean(dim=0)"),
+         "some notes write it); rho_hat_j is the mean of unit j over the batch (see the erratum)"),
         (_bernoulli_kl(rho, per_example).mean(), "it averages each example's activations over the hidden units (as "
-         "some notes write it); rho_hat_j is the mean of unit j over the batch: hidden.mean(dim=0)"),
+         "some notes write it); rho_hat_j is the mean of unit j over the batch (see the erratum)"),
         (expected / hidden.shape[1], "it averages the KL over the hidden units; sum it over them"),
         (_bernoulli_kl(rho, hidden).mean(dim=0).sum(), "it takes the KL of every single activation and averages "
          "them; the penalty compares the batch-mean activation rho_hat_j of each unit with rho"),
-        ((rho * torch.log(rho / rho_hat)).sum(), "the second term (1 - rho) log((1 - rho) / (1 - rho_hat_j)) is "
-         "missing: the KL of two Bernoulli distributions has both"),
+        ((rho * torch.log(rho / rho_hat)).sum(), "the second term, the one of the probability 1 - rho of being "
+         "off, is missing: the KL of two Bernoulli distributions has a term for each outcome"),
         ((rho_hat - rho).abs().sum(), "that is the L1 penalty |rho - rho_hat_j|; this exercise asks for the KL"),
         ((rho_hat - rho).pow(2).sum(), "that is the squared (L2) penalty; this exercise asks for the KL"),
     ]
@@ -150,11 +159,12 @@ def check_sparsity_penalty(sparsity_penalty, seed=0, N=16, H=10, rhos=(0.05, 0.1
     activations ``hidden`` (N, H), ``rho_hat_j`` the mean of unit j over the batch; a scalar.
 
     Checked: the value for several targets rho, the default rho = 0.05, and the gradient with
-    respect to ``hidden`` (against autograd).
+    respect to ``hidden`` (judge-side finite differences).
     """
     _torch()  # torch is needed below: one sentence if it is not installed
     exercise = "sparsity_penalty"
-    hint = "rho_hat = hidden.mean(dim=0); (rho * log(rho / rho_hat) + (1 - rho) * log((1 - rho) / (1 - rho_hat))).sum()."
+    hint = ("rho_hat_j is the mean activation of unit j over the batch, and the penalty sums the KL of two Bernoulli "
+            "distributions, the target rho first, over the hidden units (section on sparse autoencoders).")
     hidden = _sparsity_inputs(seed, N, H)
     for rho in rhos:
         got = _values(_call(sparsity_penalty, exercise, hidden, float(rho)), exercise, "the penalty", scalar=True)
@@ -167,13 +177,9 @@ def check_sparsity_penalty(sparsity_penalty, seed=0, N=16, H=10, rhos=(0.05, 0.1
                 mistakes=mistakes)
     got = _values(_call(sparsity_penalty, exercise, hidden), exercise, "the penalty", scalar=True)
     compare(exercise, "the penalty with the default rho", got, reference_sparsity_penalty(hidden).numpy(),
-            FLOAT_THRESHOLD, hint=f"keep the signature sparsity_penalty(hidden, rho={SPARSITY_RHO}).")
-
-    dout = _scalar_dout(_generator(seed + 1))
-    grads = _gradients(sparsity_penalty, exercise, [hidden], dout, ["hidden"])
-    _missing_gradient(exercise, grads, ["hidden"], "build the penalty from torch operations on hidden.")
-    _compare_gradients(exercise, grads, _reference_gradients(reference_sparsity_penalty, [hidden], dout), ["hidden"],
-                       hint="d/d rho_hat_j = -rho / rho_hat_j + (1 - rho) / (1 - rho_hat_j), shared by the batch (/N).")
+            FLOAT_THRESHOLD, hint=f"keep the default target rho = {SPARSITY_RHO} of the signature.")
+    _slopes(sparsity_penalty, exercise, [hidden], reference_sparsity_penalty, ["hidden"], hint, seed,
+            same_rows=True)
 
 
 # ---------------------------------------------------------------- the contractive penalty
@@ -219,11 +225,11 @@ def _contractive_mistakes(x, weight, bias):
     ]
     if weight.shape[0] == weight.shape[1]:
         mistakes.append(((slope.pow(2) * weight.pow(2).sum(dim=0)).sum(1).mean(),
-                         "the squared weights are summed over the wrong axis: unit j's are weight[j, :] (nn.Linear "
-                         "keeps one row per output unit), so sum weight**2 over dim=1"))
+                         "the squared weights are summed over the wrong axis: unit j's weights are row j of weight "
+                         "(nn.Linear keeps one row per output unit)"))
         h_t = torch.sigmoid(x @ weight + bias)
         mistakes.append((((h_t * (1 - h_t)).pow(2) * weight.pow(2).sum(dim=0)).sum(1).mean(),
-                         "the weight is used transposed: nn.Linear computes x @ weight.T + bias"))
+                         "the weight is used transposed: nn.Linear keeps one row per output unit, shape (H, D)"))
     return mistakes
 
 
@@ -232,11 +238,12 @@ def check_contractive_penalty(contractive_penalty, seed=0, N=8, D=12, H=5):
     norm of the Jacobian of ``h = sigmoid(x @ weight.T + bias)`` with respect to x (``weight``
     (H, D) and ``bias`` (H,) as in ``nn.Linear(D, H)``); a scalar.
 
-    Checked against the Jacobian computed by autograd: the value, and the gradients with respect
-    to the weight and the bias that training follows.
+    Checked against the Jacobian computed by autograd: the value, and (by judge-side finite
+    differences) its slopes with respect to the weight and the bias that training follows.
     """
     exercise = "contractive_penalty"
-    hint = "h = torch.sigmoid(x @ weight.T + bias); ((h * (1 - h))**2 * (weight**2).sum(dim=1)).sum(dim=1).mean()."
+    hint = ("the Jacobian of a sigmoid layer has entries h_j (1 - h_j) W_ji; its squared Frobenius norm is a sum over "
+            "units and inputs, averaged over the batch (section on contractive autoencoders).")
     x, weight, bias = _contractive_inputs(seed, N, D, H)
     try:
         result = _call(contractive_penalty, exercise, x, weight, bias)
@@ -255,13 +262,8 @@ def check_contractive_penalty(contractive_penalty, seed=0, N=8, D=12, H=5):
     compare(exercise, "the penalty", got, expected.detach().numpy(), FLOAT_THRESHOLD, hint=hint, batch_size=N,
             mistakes=mistakes)
 
-    dout = _scalar_dout(_generator(seed + 1))
-    names = ["x", "weight", "bias"]
-    grads = _gradients(contractive_penalty, exercise, [x, weight, bias], dout, names)
-    _missing_gradient(exercise, grads[1:], names[1:], "build the penalty from torch operations on weight and bias, "
-                      "so that training can shrink it.")
-    _compare_gradients(exercise, grads[1:], _reference_gradients(reference_contractive_penalty, [x, weight, bias],
-                                                                 dout)[1:], names[1:], hint=hint)
+    _slopes(contractive_penalty, exercise, [x, weight, bias], reference_contractive_penalty, ["x", "weight", "bias"],
+            hint, seed, moved=(1, 2), scale=0.1)
 
 
 # ---------------------------------------------------------------- the reparameterization trick
@@ -288,14 +290,13 @@ def _reparameterize_setting(D):
 def _variance_mistakes(mu, logvar):
     torch = _torch()
     return [
-        (torch.exp(2 * logvar), "the noise is scaled by the variance sigma^2 = exp(logvar) (z = mu + sigma^2 * eps, as "
-         "some notes print it) or by exp(logvar); scale it by the standard deviation sigma = exp(0.5 * logvar)"),
-        (logvar.pow(2), "the log-variance is used as the standard deviation (z = mu + logvar * eps); sigma = "
-         "exp(0.5 * logvar)"),
-        (torch.ones_like(logvar), "the noise is not scaled: z = mu + eps has variance 1; multiply eps by sigma = "
-         "exp(0.5 * logvar)"),
-        (torch.exp(0.5 * logvar), "the variance came out as exp(0.5 * logvar): the noise is scaled by exp(0.25 * "
-         "logvar) (the square root taken twice?); sigma = exp(0.5 * logvar)"),
+        (torch.exp(2 * logvar), "the noise is scaled by the variance sigma^2 = exp(logvar) (as some notes print it); "
+         "scale it by the standard deviation sigma (see the erratum of section 5.1)"),
+        (logvar.pow(2), "the log-variance is used as the standard deviation; sigma is the exponential of half the "
+         "log-variance"),
+        (torch.ones_like(logvar), "the noise is not scaled, so the samples have variance 1; scale it by sigma"),
+        (torch.exp(0.5 * logvar), "the variance came out as exp(logvar / 2): the noise is scaled by exp(logvar / 4) "
+         "(the square root taken twice?)"),
         (torch.exp(mu), "mu and logvar are swapped: the first argument is the mean, the second the log-variance"),
     ]
 
@@ -314,10 +315,11 @@ def _check_samples(reparameterize, exercise, mu, logvar, N):
     z = z.detach().double()
     if not torch.isfinite(z).all():
         raise CheckFailed(f"{exercise}: z contains NaN or inf for logvar values {logvar.tolist()}; the log-variance "
-                          "can be negative, so take no square root or log of it: sigma = exp(0.5 * logvar).")
+                          "can be negative, so take no square root or log of it: sigma is the exponential of half of it.")
     if (z - z[:1]).abs().max() < 1e-12 and N > 1:
-        raise CheckFailed(f"{exercise}: every row of z is the same: the noise is drawn once for the whole batch (or not at all); draw "
-                          "one eps per example and dimension, eps = torch.randn_like(mu).")
+        raise CheckFailed(f"{exercise}: every row of z is the same: the noise is drawn once for the whole batch (or not "
+                          "at all); draw a fresh standard normal eps for every entry, shaped like mu.",
+                          mistake=Mistake.named(exercise, "z", "the noise is shared by the whole batch"))
     mean, variance, mean_error, variance_error = _column_statistics(z)
     if not _matches(mean, mu, mean_error):
         meaning = ("z does not contain mu: z = mu + sigma * eps" if _matches(mean, torch.zeros_like(mu), mean_error)
@@ -329,7 +331,7 @@ def _check_samples(reparameterize, exercise, mu, logvar, N):
     expected = torch.exp(logvar)
     if not _matches(variance, expected, variance_error):
         meaning = next((m for wrong, m in _variance_mistakes(mu, logvar) if _matches(variance, wrong, variance_error)),
-                       "z = mu + sigma * eps with sigma = exp(0.5 * logvar) has variance exp(logvar)")
+                       "the samples must have variance exp(logvar): scale the noise by the standard deviation")
         worst = int(((variance - expected).abs() / variance_error).argmax())
         raise CheckFailed(f"{exercise}: the samples have the wrong variance: over {N:,} draws with logvar = "
                           f"{logvar[worst]:.3g} (variance {expected[worst]:.4g}) their variance is "
@@ -339,51 +341,72 @@ def _check_samples(reparameterize, exercise, mu, logvar, N):
     if correlation.abs().max() > STANDARD_ERRORS / math.sqrt(N):
         raise CheckFailed(f"{exercise}: the noise of different latent dimensions is correlated (correlation "
                           f"{correlation.abs().max():.2f}): the same eps is used for every dimension; draw one per "
-                          "example and dimension, eps = torch.randn_like(mu).")
+                          "example and dimension, shaped like mu.",
+                          mistake=Mistake.named(exercise, "z", "the noise is shared by the latent dimensions"))
+
+
+def _reparameterized(mu, logvar, eps):
+    """z = mu + sigma * eps with sigma = exp(logvar / 2): the judge's reference."""
+    return mu + _torch().exp(0.5 * logvar) * eps
+
+
+def _given_noise_mistakes(mu, logvar, eps):
+    torch = _torch()
+    return [
+        (mu + torch.exp(logvar) * eps, "the noise is scaled by the variance sigma^2 = exp(logvar) (as some notes print "
+         "it); it is scaled by the standard deviation sigma"),
+        (mu + logvar * eps, "the log-variance is used as the standard deviation; sigma = exp(logvar / 2)"),
+        (mu + eps, "the noise is not scaled by sigma"),
+        (mu + torch.exp(0.25 * logvar) * eps, "the noise is scaled by exp(logvar / 4): the square root is taken twice"),
+        (logvar + torch.exp(0.5 * mu) * eps, "mu and logvar are swapped: the first argument is the mean"),
+        (mu * eps, "the noise multiplies mu; z is mu plus the scaled noise"),
+    ]
+
+
+def _call_with_noise(reparameterize, exercise, mu, logvar, eps):
+    try:
+        return _call(reparameterize, exercise, mu, logvar, eps)
+    except CheckFailed as error:
+        if "positional argument" in str(error):
+            raise CheckFailed(f"{error}; reparameterize takes the noise as a third argument, eps (None by default: "
+                              "then it draws the noise itself), as the exercise says.",
+                              mistake=Mistake.named(exercise, "reparameterize", "it takes no eps argument")) from None
+        raise
 
 
 def check_reparameterize(reparameterize, seed=0, D=5, N=SAMPLES):
-    """``reparameterize(mu, logvar) -> z``: a sample of N(mu, exp(logvar)) for every entry,
-    ``z = mu + exp(0.5 * logvar) * eps`` with ``eps ~ N(0, 1)``, such that gradients reach mu and logvar.
+    """``reparameterize(mu, logvar, eps=None) -> z``: a sample of N(mu, exp(logvar)) for every
+    entry, ``z = mu + exp(0.5 * logvar) * eps``; with ``eps=None`` it draws ``eps ~ N(0, 1)`` itself.
 
-    The noise is the student's own, so the samples are judged by their statistics: N draws per
-    latent dimension must have mean mu and variance exp(logvar) within six standard errors, with
-    a new eps for every row and dimension. The gradients (through ``probes.gradients``) must be
-    d z / d mu = 1 and d z / d logvar = 0.5 * sigma * eps, where eps is then read back from
-    d z / d logvar and must itself look standard normal.
+    With the noise passed in, z is a deterministic, differentiable function of mu and logvar: its
+    values are compared with the formula, and its slopes (dz/dmu = 1, dz/dlogvar = sigma eps / 2)
+    are measured here by finite differences. Without it, the student's own noise is judged by
+    statistics: N draws per latent dimension must have mean mu and variance exp(logvar) within six
+    standard errors, with a new eps for every row and dimension.
     """
     torch = _torch()
     exercise = "reparameterize"
+    hint = ("z = mu + sigma * eps, with sigma the standard deviation exp(logvar / 2) and the noise eps "
+            "the only random part (section 5.1).")
+    generator = _generator(seed)
+    rows = 64
+    mus = torch.randn(rows, D, generator=generator, dtype=torch.float64)
+    logvars = torch.empty(rows, D, dtype=torch.float64).uniform_(-2.0, 1.5, generator=generator)
+    eps = torch.randn(rows, D, generator=generator, dtype=torch.float64)
+    z = _values(_call_with_noise(reparameterize, exercise, mus, logvars, eps), exercise, "z")
+    again = _values(_call_with_noise(reparameterize, exercise, mus, logvars, eps), exercise, "z")
+    if z.shape == again.shape and not np.array_equal(z, again):
+        raise CheckFailed(f"{exercise}: called twice with the same mu, logvar and eps it returned different z: it draws "
+                          "its own noise although eps was given; use the eps passed in (draw only when it is None), so "
+                          f"that z is a differentiable function of mu and logvar. Hint: {hint}",
+                          mistake=Mistake.named(exercise, "z", "it ignores the eps it is given"))
+    mistakes = [(wrong.numpy(), meaning) for wrong, meaning in _given_noise_mistakes(mus, logvars, eps)]
+    compare(exercise, "z for a given eps", z, _reparameterized(mus, logvars, eps).numpy(), FLOAT_THRESHOLD, hint=hint,
+            mistakes=mistakes)
+    _slopes(reparameterize, exercise, [mus, logvars, eps], _reparameterized, ["mu", "logvar", "eps"], hint, seed,
+            moved=(0, 1), rows=True)
     mu, logvar = _reparameterize_setting(D)
     _check_samples(reparameterize, exercise, mu, logvar, N)
-
-    generator = _generator(seed)
-    mus = torch.randn(N, D, generator=generator, dtype=torch.float64)
-    logvars = torch.empty(N, D, dtype=torch.float64).uniform_(-2.0, 1.5, generator=generator)
-    dout = (0.5 + torch.rand(N, D, generator=generator, dtype=torch.float64)) * \
-        torch.where(torch.rand(N, D, generator=generator) < 0.5, -1.0, 1.0).double()
-    names = ["mu", "logvar"]
-    grads = _gradients(reparameterize, exercise, [mus, logvars], dout, names)
-    _missing_gradient(exercise, grads[:1], names[:1], "z must be built from mu: z = mu + sigma * eps (a .sample(), "
-                      "torch.normal or mu.detach() cuts the graph).")
-    _missing_gradient(exercise, grads[1:], names[1:], "the noise must be scaled by sigma = torch.exp(0.5 * logvar) "
-                      "computed from logvar in the graph (a .sample(), torch.normal or a detached sigma cuts it).")
-    dmu, dlogvar = (g.double() for g in grads)
-    if not dmu.any():
-        raise CheckFailed(f"{exercise}: the gradient reaching mu is zero: z was sampled by an operation that passes "
-                          "no gradient (torch.normal, Normal(mu, sigma).sample()); this is what the trick avoids: "
-                          "z = mu + sigma * eps, with the randomness only in eps.")
-    compare(exercise, "the gradient with respect to mu", dmu.numpy(), dout.numpy(), FLOAT_THRESHOLD,
-            hint="z = mu + sigma * eps, so dz/dmu = 1: the upstream gradient reaches mu unchanged.")
-    slope = dout * 0.5 * torch.exp(0.5 * logvars)
-    eps = dlogvar / slope
-    mean, variance, mean_error, variance_error = _column_statistics(eps)
-    if not (_matches(mean, torch.zeros(D, dtype=torch.float64), mean_error)
-            and _matches(variance, torch.ones(D, dtype=torch.float64), variance_error)):
-        raise CheckFailed(f"{exercise}: the gradient with respect to logvar is wrong: read as 0.5 * sigma * eps it "
-                          f"gives noise eps of mean {mean.mean():.3g} and variance {variance.mean():.3g} instead of 0 "
-                          "and 1. Hint: with sigma = exp(0.5 * logvar), dz/dlogvar = 0.5 * sigma * eps; the noise "
-                          "itself must not depend on mu or logvar (draw it with torch.randn_like, no gradient).")
 
 
 # ---------------------------------------------------------------- the KL of the VAE
@@ -413,10 +436,9 @@ def _kl_mistakes(mu, logvar):
     torch = _torch()
     m2, var = mu.pow(2), torch.exp(logvar)
     return [
-        (-0.5 * (m2 + var - logvar - 1).sum(-1), "the sign is flipped: a KL is never negative; it is 0.5 * sum(mu^2 + "
-         "sigma^2 - log sigma^2 - 1), or equally -0.5 * sum(1 + logvar - mu^2 - exp(logvar))"),
+        (-0.5 * (m2 + var - logvar - 1).sum(-1), "the sign is flipped: a KL is never negative"),
         (0.5 * (m2 + logvar - 1).sum(-1), "this is the formula some lecture notes print, without the sigma^2 term and "
-         "with the sign of log sigma^2 flipped; the KL is 0.5 * sum(mu^2 + sigma^2 - log sigma^2 - 1)"),
+         "with the sign of log sigma^2 flipped; derive it again as in section 5.2"),
         (0.5 * (m2 - logvar - 1).sum(-1), "the sigma^2 = exp(logvar) term is missing"),
         (0.5 * (m2 + var + logvar - 1).sum(-1), "the sign of log sigma^2 is flipped: it is - logvar"),
         (0.5 * (m2 + var - logvar).sum(-1), "the - 1 is missing"),
@@ -433,9 +455,10 @@ def _kl_mistakes(mu, logvar):
 def check_gaussian_kl(gaussian_kl, seed=0, N=6, D=4):
     """``gaussian_kl(mu, logvar)``: ``KL(N(mu, diag(exp(logvar))) || N(0, I))`` for each example,
     summed over the D latent dimensions: a tensor of shape (N,). Checked against
-    ``torch.distributions.kl_divergence``, values and gradients."""
+    ``torch.distributions.kl_divergence``: values, and slopes by judge-side finite differences."""
     exercise = "gaussian_kl"
-    hint = "0.5 * (mu**2 + logvar.exp() - logvar - 1).sum(dim=1): one KL per example."
+    hint = ("the KL of a Gaussian against N(0, I) is a sum over the latent dimensions of a closed form in mu and "
+            "sigma^2 = exp(logvar) (section 5.2), one KL per example.")
     mu, logvar = _kl_inputs(seed, N, D)
     got = _values(_call(gaussian_kl, exercise, mu, logvar), exercise, "the KL")
     if got.shape == () and N > 1:
@@ -448,12 +471,7 @@ def check_gaussian_kl(gaussian_kl, seed=0, N=6, D=4):
     mistakes = [(wrong.numpy(), meaning) for wrong, meaning in _kl_mistakes(mu, logvar)]
     compare(exercise, "the KL", got, expected.numpy(), FLOAT_THRESHOLD, hint=hint, mistakes=mistakes)
 
-    dout = 0.5 + _torch().rand(N, generator=_generator(seed + 1), dtype=_torch().float64)
-    names = ["mu", "logvar"]
-    grads = _gradients(gaussian_kl, exercise, [mu, logvar], dout, names)
-    _missing_gradient(exercise, grads, names, "compute the KL with torch operations on mu and logvar.")
-    _compare_gradients(exercise, grads, _reference_gradients(reference_gaussian_kl, [mu, logvar], dout), names,
-                       hint="dKL/dmu = mu and dKL/dlogvar = 0.5 * (exp(logvar) - 1), per latent dimension.")
+    _slopes(gaussian_kl, exercise, [mu, logvar], reference_gaussian_kl, ["mu", "logvar"], hint, seed, rows=True)
 
 
 # ---------------------------------------------------------------- the ELBO
@@ -497,10 +515,10 @@ def _elbo_mistakes(x, logits, mu, logvar):
         (likelihood.mean(), "the KL term is missing"),
         (-kl.mean(), "the reconstruction term is missing"),
         ((-F.binary_cross_entropy(torch.sigmoid(torch.sigmoid(logits)), x, reduction="none").flatten(1).sum(1) - kl)
-         .mean(), "the decoder's logits went through a sigmoid twice; binary_cross_entropy_with_logits takes the "
-         "logits themselves"),
+         .mean(), "the decoder's logits went through a sigmoid twice; the cross-entropy with logits applies the "
+         "sigmoid itself"),
         ((-(torch.sigmoid(logits) - x).pow(2).flatten(1).sum(1) - kl).mean(), "the reconstruction term is a squared "
-         "error; this VAE's decoder is a Bernoulli: log p(x|z) = -binary_cross_entropy_with_logits(logits, x), "
+         "error; this VAE's decoder is a Bernoulli, whose log-likelihood is minus the binary cross-entropy, "
          "summed over the pixels"),
     ]
 
@@ -509,17 +527,18 @@ def check_elbo(elbo, seed=0, N=5, shape=(64,), D=2):
     """``elbo(x, logits, mu, logvar)``: the ELBO ``E_q[log p(x | z)] - KL(q(z | x) || p(z))``,
     averaged over the batch, for a Bernoulli decoder (``logits``, the shape of ``x``: (N, pixels) or
     images (N, C, H, W); the log-likelihood is summed over the pixels) and the Gaussian encoder (mu, logvar of shape (N, D));
-    a scalar, to be maximized. Checked: the value and its gradients (logits, mu, logvar)."""
+    a scalar, to be maximized. Checked: the value and its slopes (logits, mu, logvar), by judge-side
+    finite differences."""
     exercise = "elbo"
-    hint = ("log p(x|z) = -F.binary_cross_entropy_with_logits(logits, x, reduction='none'), summed over each image's "
-            "pixels; elbo = (log p(x|z) - gaussian_kl(mu, logvar)).mean().")
+    hint = ("the ELBO of one image is its Bernoulli log-likelihood, summed over its pixels, minus its KL; the batch's "
+            "ELBO is the mean of these (section 5.3).")
     x, logits, mu, logvar = _elbo_inputs(seed, N, shape, D)
     try:
         got = _values(_call(elbo, exercise, x, logits, mu, logvar), exercise, "the ELBO", scalar=True)
     except CheckFailed as error:
         if "must match" in str(error):
             raise CheckFailed(f"{error}; for x of shape {tuple(x.shape)} the log-likelihood of each example sums over "
-                              "every axis but the batch's: .flatten(1).sum(dim=1)") from None
+                              "every axis but the batch's (all the pixels of one image, whatever its shape)") from None
         raise
     if got.shape == (N,):
         raise CheckFailed(f"{exercise}: it returned one value per example, shape ({N},); average them over the batch "
@@ -528,9 +547,5 @@ def check_elbo(elbo, seed=0, N=5, shape=(64,), D=2):
     mistakes = [(wrong.numpy(), meaning) for wrong, meaning in _elbo_mistakes(x, logits, mu, logvar)]
     compare(exercise, "the ELBO", got, expected.numpy(), FLOAT_THRESHOLD, hint=hint, batch_size=N, mistakes=mistakes)
 
-    dout = _scalar_dout(_generator(seed + 2))
-    names = ["logits", "mu", "logvar"]
-    grads = _gradients(elbo, exercise, [x, logits, mu, logvar], dout, names)[1:]  # x's gradient is not judged
-    _missing_gradient(exercise, grads, names, "compute the ELBO with torch operations on the logits, mu and logvar.")
-    reference = _reference_gradients(reference_elbo, [x, logits, mu, logvar], dout)[1:]
-    _compare_gradients(exercise, grads, reference, names, hint=hint)
+    _slopes(elbo, exercise, [x, logits, mu, logvar], reference_elbo, ["x", "logits", "mu", "logvar"], hint, seed,
+            moved=(1, 2, 3))

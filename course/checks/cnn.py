@@ -17,13 +17,14 @@ import numpy as np
 
 from ..arithmetic import LENET5, AvgPool, Tanh, conv_output_size, conv_params, to_torch
 from .. import probes
-from .judging import CheckFailed, call_student, compare, probe_student, relative_error
+from .judging import CheckFailed, Mistake, call_student, compare, probe_student, relative_error
 from .judging import mixed_seed
 from ..optional_torch import torch_for_checks as _torch
 
 FLOAT32_THRESHOLD = 1e-5   # float32 forward passes computed in two ways agree to about 1e-7
 STATISTICS_THRESHOLD = 1e-3  # lets the unbiased standard deviation (N - 1) pass on thousands of pixels
 SPLIT_FRACTIONS = (0.8, 0.1, 0.1)  # train, validation, test: the lab's split of the digits
+SHIFTED_MARGIN = 0.05  # digits moved by one pixel may score this much below the split's own minimum
 
 # ---------------------------------------------------------------- shared helpers
 
@@ -139,8 +140,7 @@ def _lenet_mismatch(exercise, student, expected_total, total):
             wanted = 400 if extra[0] == 120 else 120
             message += (f", a linear layer that gets {extra[1]} features where LeNet-5 has {wanted} "
                         "(S4's output is 16x5x5 = 400 without padding in C1; C5's is 120x1x1)")
-    message += (". Hint: 1x32x32 -> Conv(6, 5x5) -> tanh -> AvgPool(2) -> Conv(16, 5x5) -> tanh -> AvgPool(2) -> "
-                "Conv(120, 5x5) -> tanh -> Flatten -> Linear(84) -> tanh -> Linear(10), no padding.")
+    message += ". Hint: compare your layers with the table of section 1, row by row (no padding anywhere)."
     return message
 
 
@@ -190,7 +190,7 @@ def check_lenet5(LeNet5, seed=0, batch=3):
     if tuple(out.shape) != (batch, 10):
         raise CheckFailed(f"{exercise}: for a batch of {batch} images of 1x32x32 the model returned shape "
                           f"{tuple(out.shape)}, expected ({batch}, 10): one score per digit class. "
-                          "Hint: flatten C5's 120x1x1 output to 120 features before F6 (x.flatten(1)).")
+                          "Hint: C5's output is 120 maps of 1x1; F6 needs them as 120 features per image, one row each.")
     with torch.no_grad():
         expected = reference(x)
         mistakes = [(torch.softmax(expected, 1).numpy(), "the scores went through a softmax; return the raw scores "
@@ -200,7 +200,8 @@ def check_lenet5(LeNet5, seed=0, batch=3):
                     (torch.tanh(expected).numpy(), "there is a tanh after the output layer; the last Linear gives the scores")]
         mistakes += [(variant(x).numpy(), meaning) for variant, meaning in _lenet_variants(reference)]
     compare(exercise, "the scores", out, expected.numpy(), FLOAT32_THRESHOLD,
-            hint="conv -> tanh -> average pool, twice, then C5 -> tanh -> F6 -> tanh -> output, in this order.",
+            hint="follow the table of section 1: the non-linearity and the pooling after each convolution, the "
+                 "scores straight from the last linear layer.",
             mistakes=mistakes)
 
 
@@ -236,7 +237,7 @@ def _block_structure(exercise, groups, shapes, in_channels, out_channels, stride
     if len(threes) != 2 or len(convs) != len(threes) + len(ones):
         kernels = sorted(f"{g['weight'].shape[2]}x{g['weight'].shape[3]}" for g in convs.values())
         raise CheckFailed(f"{exercise}: {setting} has convolutions {kernels or 'none'}; the main path of the basic block "
-                          "is two 3x3 convolutions (padding=1). Hint: conv3x3 -> BN -> ReLU -> conv3x3 -> BN, plus the shortcut.")
+                          "is two 3x3 convolutions (padding=1). Hint: see the main path in the bullets of section 3.")
     wanted = sorted([(out_channels, in_channels, 3, 3), (out_channels, out_channels, 3, 3)])
     got = sorted(tuple(convs[p]["weight"].shape) for p in threes)
     if got != wanted:
@@ -245,8 +246,9 @@ def _block_structure(exercise, groups, shapes, in_channels, out_channels, stride
                           f"{out_channels} -> {out_channels}.")
     if project and not ones:
         raise CheckFailed(f"{exercise}: {setting} changes the shape of x, so x cannot be added as it is; the projection "
-                          f"shortcut is missing. Hint: shortcut = nn.Sequential(nn.Conv2d({in_channels}, {out_channels}, "
-                          f"kernel_size=1, stride={stride}, bias=False), nn.BatchNorm2d({out_channels})).")
+                          "shortcut is missing: a 1x1 convolution with the block's stride, then a BatchNorm (see "
+                          "'projection shortcut' in section 3).",
+                          mistake=Mistake.named(exercise, setting.split("(")[0], "the projection shortcut is missing"))
     if not project and ones:
         raise CheckFailed(f"{exercise}: {setting} keeps the shape of x, so its shortcut should be the identity (x itself, "
                           "no parameters); it has a 1x1 projection. Use the projection only when stride != 1 or the "
@@ -304,12 +306,17 @@ def _random_block_state(student_state, seed):
     return values
 
 
-def _block_forward(x, roles, stride, variant="right", detach_shortcut=False):
-    """The basic block (or one typical wrong version of it), BatchNorm in training mode."""
+def _block_forward(x, roles, stride, variant="right", training=True):
+    """The basic block (or one typical wrong version of it) with the weights in ``roles``; its
+    BatchNorms in training mode (batch statistics) or, with ``training=False``, in eval mode
+    (the running statistics in ``roles``)."""
     from torch.nn import functional as F
 
     def bn(h, group):
-        return F.batch_norm(h, None, None, group["weight"], group["bias"], training=True, eps=1e-5)
+        if training:
+            return F.batch_norm(h, None, None, group["weight"], group["bias"], training=True, eps=1e-5)
+        return F.batch_norm(h, group["running_mean"], group["running_var"], group["weight"], group["bias"],
+                            training=False, eps=1e-5)
 
     first_stride, second_stride = (1, stride) if variant == "stride in the second convolution" else (stride, 1)
     h = F.conv2d(x, roles["conv1"]["weight"], stride=first_stride, padding=1)
@@ -320,7 +327,7 @@ def _block_forward(x, roles, stride, variant="right", detach_shortcut=False):
     else:
         h = F.relu(bn(h, roles["bn1"]))
     h = bn(F.conv2d(h, roles["conv2"]["weight"], stride=second_stride, padding=1), roles["bn2"])
-    shortcut = x.detach() if detach_shortcut else x
+    shortcut = x
     if "projection" in roles:
         shortcut = bn(F.conv2d(shortcut, roles["projection"]["weight"], stride=stride), roles["bn_projection"])
     if variant == "no shortcut":
@@ -376,8 +383,10 @@ def check_residual_block(ResidualBlock, seed=0, batch=4, in_channels=4, out_chan
     ``ReLU(BN(conv3x3(ReLU(BN(conv3x3_stride(x))))) + shortcut(x))``.
 
     The shortcut is x itself when the shape stays, else a 1x1 convolution with the stride and a
-    BatchNorm. Checked: the layers and parameter count, the output (in training mode, with the
-    student's layers loaded with random weights) and the gradient that reaches x.
+    BatchNorm. Checked: the layers and parameter count, and the output (in training mode, with the
+    student's layers loaded with random weights chosen here). Whether the gradient reaches x
+    through the shortcut is not judged: only values come back from the student's code, and a
+    detached shortcut computes the same values.
     """
     torch = _torch()
     exercise = "residual_block"
@@ -408,31 +417,17 @@ def check_residual_block(ResidualBlock, seed=0, batch=4, in_channels=4, out_chan
     groups = _groups(values)
     candidates = list(_assignments(groups, threes, ones, norms, first))
     with torch.no_grad():
-        roles = next((r for r in candidates if _error(out, _block_forward(x, r, stride)) < FLOAT32_THRESHOLD),
-                     None)
-        if roles is None:
+        if not any(_error(out, _block_forward(x, r, stride)) < FLOAT32_THRESHOLD for r in candidates):
             mistakes = [(_block_forward(x, r, stride, variant).numpy(), meaning)
                         for variant, meaning in _BLOCK_MISTAKES.items() for r in candidates]
             compare(exercise, f"the output of {setting}", out, _block_forward(x, candidates[0], stride).numpy(),
                     FLOAT32_THRESHOLD, mistakes=mistakes,
-                    hint="out = relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x)), with BatchNorm after every convolution.")
+                    hint="revisit the block's equation in section 3: BatchNorm after every convolution, the shortcut "
+                         "added to the main path, one ReLU after the addition.")
 
-    dout = torch.randn(expected_shape, generator=generator)
-    input_grads, _ = probe_student(probes.gradients, exercise, block, (x,), dout)
-    dx = input_grads[0]
-    if dx is None:
-        raise CheckFailed(f"{exercise}: no gradient reaches x through {setting}; is the computation inside torch.no_grad() "
-                          "or detached?")
-
-    def reference_dx(detach_shortcut=False):
-        leaf = x.clone().requires_grad_(True)
-        (_block_forward(leaf, roles, stride, detach_shortcut=detach_shortcut) * dout).sum().backward()
-        return leaf.grad.numpy()
-
-    compare(exercise, f"the gradient reaching x through {setting}", dx, reference_dx(), FLOAT32_THRESHOLD,
-            mistakes=[(reference_dx(detach_shortcut=True), "the shortcut is detached, so no gradient flows back "
-                       "through it: add x itself, not x.detach() or x.data")],
-            hint="the shortcut carries dout straight back to x (times the ReLU's mask): keep it in the graph.")
+    # The gradient that reaches x is not judged: autograd's graph stays in the student's kernel,
+    # and a detached shortcut computes the same values (the lab says so). The forward pass above,
+    # with the judge's weights, is what the grade rests on.
 
 
 # ---------------------------------------------------------------- normalization statistics
@@ -488,17 +483,18 @@ def check_channel_statistics(channel_statistics, seed=0, N=40, C=3, H=8, W=8):
         if shape != (C,):
             raise CheckFailed(f"{exercise}: {name} has shape {shape} but should have shape ({C},), one value per "
                               f"channel" + (f"; {meaning}." if meaning else ".") +
-                              " Hint: images[train_indices].mean(dim=(0, 2, 3)).")
+                              " Hint: reduce over the images, the height and the width of the training images (section 4.2).")
     everything = images.double()
     compare(exercise, "mean", mean, expected_mean.numpy(), STATISTICS_THRESHOLD,
-            hint="mean over axes (0, 2, 3) of images[train_indices] only.",
+            hint="the statistics come from the training images only, one value per channel over all their pixels "
+                 "(section 4.2).",
             mistakes=[(everything.mean(dim=(0, 2, 3)).numpy(),
                        "it is the mean of all images, not only the training split: the validation and test images "
                        "must not leak into the normalization"),
                       (images[~_mask(N, train)].double().mean(dim=(0, 2, 3)).numpy(),
                        "it is the mean of the images that are NOT in the training split")])
     compare(exercise, "std", std, expected_std.numpy(), STATISTICS_THRESHOLD,
-            hint="std over axes (0, 2, 3) of images[train_indices]: one standard deviation over all their pixels.",
+            hint="one standard deviation per channel over every pixel of every training image (section 4.2).",
             mistakes=[(everything.std(dim=(0, 2, 3), unbiased=False).numpy(),
                        "it is the standard deviation of all images, not only the training split: the validation "
                        "and test images must not leak into the normalization"),
@@ -546,10 +542,132 @@ def _accuracy(scores, labels):
     return float((scores.argmax(dim=1) == labels).double().mean())
 
 
+def _shifted(images, seed):
+    """Each image moved by one pixel in one of the 8 directions, drawn from ``seed`` (zeros shifted
+    in, as the lab's augmentation does on normalized images): digits no kernel was ever sent."""
+    torch = _torch()
+    from torch.nn import functional as F
+
+    directions = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1) if (dy, dx) != (0, 0)]
+    choices = torch.randint(len(directions), (len(images),), generator=_generator(seed)).tolist()
+    height, width = images.shape[2:]
+    padded = F.pad(images, (1, 1, 1, 1))
+    return torch.stack([padded[i, :, 1 + dy:1 + dy + height, 1 + dx:1 + dx + width]
+                        for i, (dy, dx) in enumerate(directions[c] for c in choices)])
+
+
+_STEM, _BLOCKS, _HEAD = "stem.", "blocks.", "head."
+
+
+def _parameters_of(state):
+    """``{name: (shape, True)}`` for the entries of a state that are parameters (not BatchNorm's buffers)."""
+    buffers = ("running_mean", "running_var", "num_batches_tracked")
+    return {name: (tuple(value.shape), True) for name, value in state.items() if name.rpartition(".")[2] not in buffers}
+
+
+def _not_the_labs_resnet(exercise, what):
+    return CheckFailed(f"{exercise}: the grader evaluates your weights in its own copy of the lab's ResNet (section 6: "
+                       f"a stem, a sequence of your ResidualBlocks named blocks, a linear head), and {what}; train the "
+                       "ResNet class of the lab as it is, with your ResidualBlock.")
+
+
+def _eval_batch_norm(h, group):
+    from torch.nn import functional as F
+
+    return F.batch_norm(h, group["running_mean"], group["running_var"], group["weight"], group["bias"],
+                        training=False, eps=1e-5)
+
+
+def _mismatch(activations, group):
+    """How far a batch's channel means are from what a BatchNorm's running mean says they are,
+    in its running standard deviations: small for the BatchNorm that really follows them."""
+    mean = activations.mean(dim=(0, 2, 3))
+    return float(((mean - group["running_mean"]) / group["running_var"].clamp_min(1e-5).sqrt()).pow(2).mean())
+
+
+def _block_reading_score(x, roles, stride):
+    """How well ``roles`` (one reading of a trained block's layers) fits the block's running
+    statistics on the activations ``x`` that reach it."""
+    from torch.nn import functional as F
+
+    first = F.conv2d(x, roles["conv1"]["weight"], stride=stride, padding=1)
+    second = F.conv2d(F.relu(_eval_batch_norm(first, roles["bn1"])), roles["conv2"]["weight"], padding=1)
+    score = _mismatch(first, roles["bn1"]) + _mismatch(second, roles["bn2"])
+    if "projection" in roles:
+        score += _mismatch(F.conv2d(x, roles["projection"]["weight"], stride=stride), roles["bn_projection"])
+    return score
+
+
+def _judge_resnet(exercise, state, images):
+    """The judge's copy of the lab's ResNet, loaded with the student's trained ``state``: a function
+    from normalized images to scores, computed here in eval mode (running statistics).
+
+    Each block's layers are read as in ``check_residual_block``; where their shapes cannot tell
+    the layers apart (the two BatchNorms, say), the reading whose running statistics fit the
+    activations of the training ``images`` is taken.
+    """
+    torch = _torch()
+    from torch.nn import functional as F
+
+    groups = _groups(state)
+    stem = [groups.get(p) for p in ("stem.0", "stem.1")]
+    head = groups.get("head")
+    if any(g is None for g in stem) or "running_mean" not in stem[1] or head is None or head["weight"].dim() != 2:
+        raise _not_the_labs_resnet(exercise, "your model has no stem.0 (convolution), stem.1 (BatchNorm) or head "
+                                             "(linear layer)")
+    unknown = [name for name in state if not name.startswith((_STEM, _BLOCKS, _HEAD))]
+    if unknown:
+        raise _not_the_labs_resnet(exercise, f"your model has a layer it does not have ({unknown[0]})")
+    count = 1 + max((int(name.split(".")[1]) for name in state if name.startswith(_BLOCKS)
+                     and name.split(".")[1].isdigit()), default=-1)
+    channels = stem[0]["weight"].shape[0]
+    blocks = []
+    with torch.no_grad():
+        h = F.relu(_eval_batch_norm(F.conv2d(images, stem[0]["weight"], stem[0].get("bias"), padding=1), stem[1]))
+        for index in range(count):
+            prefix = f"{_BLOCKS}{index}."
+            block_state = {name[len(prefix):]: value for name, value in state.items() if name.startswith(prefix)}
+            norms = [v for k, v in block_state.items() if k.endswith("running_mean")]
+            if not norms:
+                raise _not_the_labs_resnet(exercise, f"block {index} has no BatchNorm")
+            out_channels = norms[0].shape[0]
+            stride = 1 if out_channels == channels else 2
+            block_groups = _groups(block_state)
+            try:
+                threes, ones, norm_names, first = _block_structure(exercise, block_groups, _parameters_of(block_state),
+                                                                   channels, out_channels, stride)
+            except CheckFailed as error:
+                raise _not_the_labs_resnet(exercise, f"block {index} does not fit it ({str(error).split(': ', 1)[1]})") from None
+            candidates = list(_assignments(block_groups, threes, ones, norm_names, first))
+            roles = min(candidates, key=lambda r: _block_reading_score(h, r, stride))
+            blocks.append((roles, stride))
+            h = _block_forward(h, roles, stride, training=False)
+            channels = out_channels
+    if head["weight"].shape[1] != channels:
+        raise _not_the_labs_resnet(exercise, f"its head takes {head['weight'].shape[1]} features where the last block "
+                                             f"gives {channels}")
+
+    def scores(x):
+        with torch.no_grad():
+            h = F.relu(_eval_batch_norm(F.conv2d(x, stem[0]["weight"], stem[0].get("bias"), padding=1), stem[1]))
+            for roles, stride in blocks:
+                h = _block_forward(h, roles, stride, training=False)
+            return F.linear(h.mean(dim=(2, 3)), head["weight"], head.get("bias"))
+
+    return scores
+
+
 def check_trained_classifier(model, split="validation", minimum=0.95, seed=0):
-    """A trained digits classifier (``model``, in eval mode) reaches ``minimum`` accuracy on the
-    lab's ``split`` ("validation" or "test"), which the check builds itself (see ``digits_splits``)
-    and feeds normalized with the training split's statistics."""
+    """A trained ResNet of the lab (``model``, in eval mode) reaches ``minimum`` accuracy on the
+    lab's ``split`` ("validation" or "test"), and ``minimum - SHIFTED_MARGIN`` on the same digits
+    shifted by one pixel.
+
+    The student's weights (``probes.state``) are loaded into the judge's own copy of the lab's
+    ResNet, which computes the scores here, in eval mode: no image is sent to the student's
+    kernel, and the shifted digits are drawn anew (from ``seed`` and the grading run's secret),
+    so a lookup of scikit-learn's digits cannot pass. The images are normalized with the
+    training split's statistics (see ``digits_splits``).
+    """
     torch = _torch()
     exercise = "trained_classifier"
     if split not in ("train", "validation", "test"):
@@ -558,26 +676,44 @@ def check_trained_classifier(model, split="validation", minimum=0.95, seed=0):
     if not isinstance(training, bool):
         raise CheckFailed(f"{exercise}: expected a trained torch.nn.Module, got {type(model).__name__}.")
     if training:
-        raise CheckFailed(f"{exercise}: the model is still in training mode; call model.eval() after training, so that "
-                          "BatchNorm uses its running statistics (and dropout keeps every unit) when it is evaluated.")
-    normalized, raw = digits_splits(seed)
+        raise CheckFailed(f"{exercise}: the model is still in training mode; evaluation needs eval mode, where "
+                          "BatchNorm uses its running statistics (and dropout keeps every unit): see the text of "
+                          "Exercise 4.", mistake=Mistake.named(exercise, "the model", "it is still in training mode"))
+    normalized, raw = digits_splits()
+    state = probe_student(probes.state, exercise, model)
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise CheckFailed(f"{exercise}: the model's state_dict could not be read; pass the trained nn.Module itself.")
+    state = {name: value.float() if value.is_floating_point() else value for name, value in state.items()}
+    scores_of = _judge_resnet(exercise, state, normalized["train"][0][:512])
     images, labels = normalized[split]
-    scores = probe_student(probes.forward, exercise, model, images)
-    if not isinstance(scores, torch.Tensor) or tuple(scores.shape) != (len(labels), 10):
-        got = tuple(scores.shape) if isinstance(scores, torch.Tensor) else type(scores).__name__
-        raise CheckFailed(f"{exercise}: for {len(labels)} digits of shape 1x8x8 the model returned {got}, expected "
-                          f"({len(labels)}, 10): one score per class.")
-    accuracy = _accuracy(scores.float(), labels)
-    if accuracy >= minimum:
+    try:
+        scores = scores_of(images)
+    except RuntimeError as error:
+        raise _not_the_labs_resnet(exercise, f"its weights do not fit it ({str(error).splitlines()[0][:120]})") from None
+    if tuple(scores.shape) != (len(labels), 10):
+        raise CheckFailed(f"{exercise}: for {len(labels)} digits the model gives scores of shape {tuple(scores.shape)}, "
+                          f"expected ({len(labels)}, 10): one score per class.")
+    accuracy = _accuracy(scores, labels)
+    shifted_accuracy = _accuracy(scores_of(_shifted(images, seed)), labels)
+    shifted_minimum = minimum - SHIFTED_MARGIN
+    if accuracy >= minimum and shifted_accuracy >= shifted_minimum:
         return accuracy
+    if accuracy >= minimum:
+        raise CheckFailed(f"{exercise}: the {split} accuracy is {100 * accuracy:.1f}%, but on the same digits shifted "
+                          f"by one pixel it is {100 * shifted_accuracy:.1f}%, below {100 * shifted_minimum:.0f}%; train with "
+                          "the one-pixel shifts of section 4.3 (augmentation) so that the network learns that a moved "
+                          "digit is the same digit.",
+                          mistake=Mistake.named(exercise, "the shifted digits", "it does not recognise shifted digits"))
     message = (f"{exercise}: the {split} accuracy is {100 * accuracy:.1f}%, it should be at least {100 * minimum:.0f}% "
                f"({len(labels)} digits)")
-    raw_scores = probe_student(probes.forward, exercise, model, raw[split][0])
-    if isinstance(raw_scores, torch.Tensor) and raw_scores.shape == scores.shape and _accuracy(raw_scores.float(), labels) >= minimum:
-        message += ("; on images that are NOT normalized it reaches "
-                    f"{100 * _accuracy(raw_scores.float(), labels):.1f}%, so it was trained without the normalization: "
-                    "train on images normalized with the training split's mean and std")
+    meaning = None
+    raw_accuracy = _accuracy(scores_of(raw[split][0]), labels)
+    if raw_accuracy >= minimum:
+        meaning = "it was trained without the normalization"
+        message += (f"; on images that are NOT normalized it reaches {100 * raw_accuracy:.1f}%, so it was trained "
+                    "without the normalization: train on images normalized with the training split's mean and std")
     elif accuracy < 0.2:
+        meaning = "it is at chance, as if untrained"
         message += "; that is about chance (10%), as if the model had not been trained at all"
     raise CheckFailed(message + ". Hint: train longer (more epochs) or with a larger learning rate, and watch the "
-                      "validation curve.")
+                      "validation curve.", mistake=Mistake.named(exercise, "the accuracy", meaning))

@@ -129,19 +129,24 @@ def _train_epoch(forward, model, loader, optimizer, loss_fn, scheduler, schedule
 def evaluate(model, loader, loss_fn=F.cross_entropy, *, device=None, amp=True,
              metrics=METRICS, forward=None):
     """``(loss, accuracy)`` of ``model`` on ``loader`` in ``model.eval()`` mode without gradients
-    (accuracy None when not in ``metrics``). torch equivalent: ``torch.no_grad()``."""
+    (accuracy None when not in ``metrics``), the model given back in the mode it came in.
+    torch equivalent: ``torch.no_grad()``."""
     device = torch.device(device) if device is not None else _model_device(model)
     dtype = autocast_dtype(device, amp)
     forward = forward or model
+    was_training = model.training
     model.eval()
     tally = _Tally(metrics)
-    with torch.no_grad():
-        for inputs, targets in _pairs(loader):
-            inputs, targets = to_device(inputs, device), to_device(targets, device)
-            with autocast(device, dtype):
-                outputs = forward(inputs)
-                loss = loss_fn(outputs, targets)
-            tally.add(outputs, targets, loss)
+    try:
+        with torch.no_grad():
+            for inputs, targets in _pairs(loader):
+                inputs, targets = to_device(inputs, device), to_device(targets, device)
+                with autocast(device, dtype):
+                    outputs = forward(inputs)
+                    loss = loss_fn(outputs, targets)
+                tally.add(outputs, targets, loss)
+    finally:
+        model.train(was_training)
     return tally.result()
 
 
@@ -229,8 +234,22 @@ def fit(model, train_loader, val_loader=None, *, epochs, optimizer,
     - ``clip_grad_norm``: the largest gradient norm (``torch.nn.utils.clip_grad_norm_``).
     - ``checkpoint``: a file written after every epoch; when it exists, training resumes from it.
     - ``metrics``: ``("accuracy",)`` for classifiers, ``()`` for anything else.
+
+    The model is given back in the train/eval mode it came in (validating switches to eval mode
+    for a moment): evaluating a trained model still asks for ``model.eval()`` of its own.
     """
     _check(epochs, scheduler_step, clip_grad_norm, metrics)
+    was_training = model.training
+    try:
+        return _fit(model, train_loader, val_loader, epochs, optimizer, loss_fn, scheduler,
+                    scheduler_step, device, amp, compile, clip_grad_norm, checkpoint, progress,
+                    metrics)
+    finally:
+        model.train(was_training)
+
+
+def _fit(model, train_loader, val_loader, epochs, optimizer, loss_fn, scheduler, scheduler_step,
+         device, amp, compile, clip_grad_norm, checkpoint, progress, metrics):
     device = torch.device(device) if device is not None else _model_device(model)
     model.to(device)
     dtype = autocast_dtype(device, amp)

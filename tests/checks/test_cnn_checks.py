@@ -11,6 +11,7 @@ from course.checks.cnn import (
     check_trained_classifier,
     digits_splits,
 )
+from course.checks import CheckFailed
 from course.torchlab import load_digits_images, split_indices
 from tests.checks.failing import fails_with
 
@@ -132,12 +133,25 @@ IDENTITY, PROJECTION = dict(), dict(in_channels=4, out_channels=8, stride=2, siz
     (dict(bn2=False), PROJECTION, r"BatchNorm missing: .* it needs 3"),
     (dict(bias=True), IDENTITY, "has a bias; the BatchNorm right after it subtracts the mean"),
     (dict(always_project=True), IDENTITY, "its shortcut should be the identity"),
-    (dict(detach=True), IDENTITY, "gradient reaching x .* is wrong .*the shortcut is detached"),
     (dict(final_relu=False), IDENTITY, "the ReLU after the addition is missing"),
     (dict(stride_in_second=True), PROJECTION, "the stride sits on the second 3x3 convolution"),
 ])
 def test_residual_block_check_names_the_mistake(mistake, setting, message):
     fails_with(message, check_residual_block, block_class(**mistake), **setting)
+
+
+def test_residual_block_check_never_asks_the_students_side_for_gradients(monkeypatch):
+    """The block is judged by its outputs with the judge's weights (issue 22); a detached shortcut
+    computes the same values, so it is not graded (the lab says so) and no forged probe counts."""
+    from course import probes
+
+    def forged(*args, **kwargs):
+        raise AssertionError("a check asked the student's side for gradients")
+
+    monkeypatch.setattr(probes, "gradients", forged, raising=False)
+    for setting in (IDENTITY, PROJECTION):
+        check_residual_block(block_class(), **setting)
+        check_residual_block(block_class(detach=True), **setting)
 
 
 def test_residual_block_check_explains_a_block_that_does_not_build():
@@ -223,48 +237,129 @@ def test_channel_statistics_check_names_the_mistake(wrong, message):
 # ---------------------------------------------------------------- a trained classifier
 
 
-def trained_linear_model(normalize=True, steps=300):
-    """A linear classifier on the lab's training split: quick to train and above 95 % on digits."""
-    torch.manual_seed(0)
-    normalized, raw = digits_splits()
-    images, labels = (normalized if normalize else raw)["train"]
-    model = nn.Sequential(nn.Flatten(), nn.Linear(64, 10))
-    optimizer = torch.optim.Adam(model.parameters(), lr=0.05)
-    for _ in range(steps):
-        optimizer.zero_grad()
-        F.cross_entropy(model(images), labels).backward()
-        optimizer.step()
-    return model.eval()
+class ResNet(nn.Module):
+    """The lab's ResNet (section 6), of a given block class and widths."""
+
+    def __init__(self, block=None, widths=(4, 8, 16)):
+        super().__init__()
+        block = block or block_class()
+        self.stem = nn.Sequential(nn.Conv2d(1, widths[0], 3, padding=1, bias=False), nn.BatchNorm2d(widths[0]), nn.ReLU())
+        blocks, channels = [], widths[0]
+        for stage, width in enumerate(widths):
+            blocks.append(block(channels, width, 2 if stage > 0 else 1))
+            channels = width
+        self.blocks = nn.Sequential(*blocks)
+        self.head = nn.Linear(channels, 10)
+
+    def forward(self, x):
+        return self.head(self.blocks(self.stem(x)).mean(dim=(2, 3)))
+
+
+def train_resnet(epochs=8):
+    """A small ResNet of the lab trained as the lab does (normalized digits, one-pixel shifts), by
+    course.torchlab.fit, which gives it back in training mode."""
+    from course.torchlab import DeviceLoader, fit, random_crop_flip, seed_everything
+
+    seed_everything(0)
+    images, labels = digits_splits()[0]["train"]
+    shift = lambda batch: random_crop_flip(batch, padding=1, flip=False, mode="zeros")  # noqa: E731
+    loader = DeviceLoader(images, labels, 64, augment=shift, device="cpu", seed=0)
+    model = ResNet()
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-2, weight_decay=5e-4)
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=1e-2, total_steps=epochs * len(loader))
+    fit(model, loader, epochs=epochs, optimizer=optimizer, scheduler=scheduler, scheduler_step="batch",
+        progress=False, device="cpu")
+    return model
 
 
 @pytest.fixture(scope="module")
 def trained():
-    return trained_linear_model()
+    return train_resnet()
 
 
-def test_trained_classifier_check_passes_a_trained_model_and_returns_its_accuracy(trained):
+def test_fit_leaves_the_model_in_training_mode_so_forgetting_eval_fails_by_name(trained):
+    """Issue 20: after fit the model is in training mode as it came; the exercise's model.eval()
+    is the student's to write, and forgetting it is a named mistake."""
+    assert trained.training
+    with pytest.raises(CheckFailed) as info:
+        check_trained_classifier(trained)
+    assert "the model is still in training mode" in str(info.value)
+    assert info.value.mistake.id == "trained_classifier/the-model/it-is-still-in-training-mode"
+    fails_with("the model is still in training mode; evaluation needs eval mode", check_trained_classifier, trained)
+
+
+def test_trained_classifier_check_passes_a_trained_resnet_and_returns_its_accuracy(trained):
+    trained.eval()
     assert check_trained_classifier(trained) >= 0.95
     assert check_trained_classifier(trained, split="test", minimum=0.93) >= 0.93
+    for seed in (1, 2):
+        check_trained_classifier(trained, seed=seed)
 
 
-def test_trained_classifier_check_wants_eval_mode(trained):
-    trained.train()
-    try:
-        fails_with("the model is still in training mode; call model.eval()", check_trained_classifier, trained)
-    finally:
-        trained.eval()
+def test_the_judge_reads_a_block_whatever_order_its_layers_were_registered_in(trained):
+    """Two BatchNorms of one size cannot be told apart by shape; their running statistics can."""
+    reversed_model = ResNet(block=block_class(reverse_registration=True))
+    reversed_model.load_state_dict(trained.state_dict())
+    assert list(reversed_model.state_dict()) != list(trained.state_dict())
+    check_trained_classifier(reversed_model.eval())
 
 
-def test_trained_classifier_check_names_an_untrained_and_an_unnormalized_model():
-    torch.manual_seed(0)
-    untrained = nn.Sequential(nn.Flatten(), nn.Linear(64, 10)).eval()
-    fails_with(r"the validation accuracy is \d+\.\d%, it should be at least 95% \(179 digits\); that is about chance",
-               check_trained_classifier, untrained)
-    fails_with("on images that are NOT normalized it reaches .* trained without the normalization",
-               check_trained_classifier, trained_linear_model(normalize=False))
-    fails_with(r"returned \(179, 5\), expected \(179, 10\)", check_trained_classifier,
-               nn.Sequential(nn.Flatten(), nn.Linear(64, 5)).eval())
+def test_the_judge_evaluates_its_own_copy_never_the_students_forward(trained, monkeypatch):
+    """Issue 22: the verdict comes from the student's weights in the judge's copy of the ResNet;
+    a forward pass that looks the digits up (or anything else the model's forward does) is never asked."""
+    class Lookup(ResNet):
+        def forward(self, x):
+            raise AssertionError("the judge called the student's forward")
+
+    cheat = Lookup()
+    cheat.load_state_dict(trained.state_dict())
+    check_trained_classifier(cheat.eval())
+
+
+def test_trained_classifier_check_refuses_a_model_that_is_not_the_labs_resnet():
+    class NearestNeighbour(nn.Module):
+        """Scores from a lookup into scikit-learn's digits: no weights the judge could evaluate."""
+
+        def __init__(self):
+            super().__init__()
+            images, labels = load_digits_images()
+            self.register_buffer("images", images.flatten(1))
+            self.register_buffer("labels", labels)
+
+        def forward(self, x):
+            nearest = torch.cdist(x.flatten(1), self.images).argmin(dim=1)
+            return F.one_hot(self.labels[nearest], 10).float()
+
+    fails_with("the grader evaluates your weights in its own copy of the lab's ResNet", check_trained_classifier,
+               NearestNeighbour().eval())
+    fails_with("its own copy of the lab's ResNet", check_trained_classifier,
+               nn.Sequential(nn.Flatten(), nn.Linear(64, 10)).eval())
     fails_with("expected a trained torch.nn.Module", check_trained_classifier, "model")
+
+
+def test_trained_classifier_check_names_an_untrained_model():
+    torch.manual_seed(0)
+    fails_with(r"the validation accuracy is \d+\.\d%, it should be at least 95% \(179 digits\); that is about chance",
+               check_trained_classifier, ResNet().eval())
+
+
+def test_shifted_digits_are_new_for_every_grading_secret():
+    from course.checks.cnn import _shifted
+    from course.checks.judging import use_grading_secret
+
+    images = digits_splits()[0]["validation"][0]
+    shifted = _shifted(images, 0)
+    assert shifted.shape == images.shape
+    assert all(not torch.equal(a, b) for a, b in zip(shifted, images))
+    assert torch.equal(shifted, _shifted(images, 0))
+    try:
+        use_grading_secret(11)
+        first = _shifted(images, 0)
+        use_grading_secret(12)
+        second = _shifted(images, 0)
+    finally:
+        use_grading_secret(None)
+    assert not torch.equal(first, second) and not torch.equal(first, shifted)
 
 
 def test_the_splits_are_the_labs_and_normalized_with_training_statistics():

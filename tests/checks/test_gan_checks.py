@@ -65,7 +65,6 @@ def in_place_d(real, fake):
     (lambda r, f: F.binary_cross_entropy(torch.cat([r, f]), torch.cat([torch.ones_like(r), torch.zeros_like(f)])),
      "between 0 and 1; it uses probabilities where logits are expected"),
     (lambda r, f: d_loss_softplus(r, f).item(), "returned a Python number"),
-    (lambda r, f: torch.tensor(d_loss_softplus(r, f).item(), dtype=torch.float64), "no gradient flows back"),
     (lambda r, f: 0.5 * (F.softplus(-r) + F.softplus(f)), "one loss per example: take the mean"),
     (in_place_d, "changed its input real_logits in place"),
 ])
@@ -73,12 +72,40 @@ def test_discriminator_loss_check_names_the_mistake(loss, message):
     fails_with(message, check_discriminator_loss, loss)
 
 
-def test_a_loss_that_is_right_in_value_but_detached_on_one_side_fails_on_the_gradient():
-    def half_detached(real, fake):
-        return 0.5 * (F.softplus(-real).mean() + F.softplus(fake.detach()).mean())
+def test_a_loss_right_only_at_the_checks_logits_fails_on_the_judges_finite_differences():
+    """The slope is measured on the judge's side from returned values (issue 22): a loss that
+    answers right at the logits it was shown but not around them (a table) fails."""
+    def rounded(real, fake):
+        return d_loss_softplus(real.round(decimals=7), fake.round(decimals=7))
 
-    fails_with("does not depend on fake_logits|gradient of .* fake_logits is wrong", check_discriminator_loss,
-               half_detached)
+    fails_with(r"the slope of rounded along random directions \(finite differences\) is wrong",
+               check_discriminator_loss, rounded)
+
+
+@pytest.mark.parametrize("check_function, loss", [
+    (check_discriminator_loss, d_loss_softplus),
+    (check_discriminator_loss, d_loss_bce),
+    (check_minimax_generator_loss, lambda f: -F.softplus(f).mean()),
+    (check_non_saturating_generator_loss, lambda f: F.softplus(-f).mean()),
+])
+def test_losses_are_judged_without_asking_the_kernel_for_gradients(check_function, loss, monkeypatch):
+    """A forged gradient probe cannot change a verdict: the checks never call it."""
+    from course import probes
+
+    def forged(*args, **kwargs):
+        raise AssertionError("a check asked the student's side for gradients")
+
+    monkeypatch.setattr(probes, "gradients", forged, raising=False)
+    check_function(loss)
+
+
+def test_a_loss_that_clamps_the_logits_at_1000_fails_on_the_slope_there():
+    """Right values at +-1000 exactly, but flat beyond: the judge's central differences see it."""
+    def clamped(real, fake):
+        return d_loss_softplus(real.clamp(-1000, 1000), fake.clamp(-1000, 1000))
+
+    fails_with(r"the slope of clamped when some logits are \+-1000 along random directions .* is wrong",
+               check_discriminator_loss, clamped)
 
 # ---------------------------------------------------------------- the generator losses
 
@@ -159,22 +186,47 @@ class Generator(nn.Module):
     """A right DCGAN generator; the flags plant one typical mistake each."""
 
     def __init__(self, latent_dim, image_size, width=8, final=torch.tanh, batchnorm=True, padding=1, unused=False,
-                 ignore_z=False):
+                 ignore_z=False, output_batchnorm=False, activation=None, middle_batchnorm=True, skip_middle=False,
+                 norm_after_reshape=False):
         super().__init__()
         side = image_size // 4
-        self.final, self.ignore_z, self.shape = final, ignore_z, (2 * width, side, side)
-        norm1 = nn.BatchNorm1d(2 * width * side * side) if batchnorm else nn.Identity()
-        norm2 = nn.BatchNorm2d(width) if batchnorm else nn.Identity()
-        self.project = nn.Sequential(nn.Linear(latent_dim, 2 * width * side * side, bias=False), norm1, nn.ReLU())
-        self.up = nn.Sequential(nn.ConvTranspose2d(2 * width, width, 4, 2, padding, bias=False), norm2, nn.ReLU(),
-                                nn.ConvTranspose2d(width, 1, 4, 2, padding))
+        self.final, self.ignore_z, self.shape, self.skip = final, ignore_z, (2 * width, side, side), skip_middle
+        self.norm_after_reshape = norm_after_reshape
+        activation = activation or nn.ReLU()
+        norm1 = ((nn.BatchNorm2d(2 * width) if norm_after_reshape else nn.BatchNorm1d(2 * width * side * side))
+                 if batchnorm else nn.Identity())
+        norm2 = nn.BatchNorm2d(width) if batchnorm and middle_batchnorm else nn.Identity()
+        self.linear = nn.Linear(latent_dim, 2 * width * side * side, bias=False)
+        self.project = nn.Sequential(norm1, activation)
+        self.up1 = nn.Sequential(nn.ConvTranspose2d(2 * width, width, 4, 2, padding, bias=False), norm2, activation)
+        self.up2 = nn.Sequential(nn.ConvTranspose2d(width, 1, 4, 2, padding),
+                                 nn.BatchNorm2d(1) if output_batchnorm else nn.Identity())
         self.extra = nn.Linear(3, 3) if unused else None
 
     def forward(self, z):
         if self.ignore_z:
             z = torch.zeros_like(z)
-        x = self.up(self.project(z).view(-1, *self.shape))
+        h = self.linear(z)
+        h = self.project(h.view(-1, *self.shape)) if self.norm_after_reshape else self.project(h).view(-1, *self.shape)
+        x = self.up2(h if self.skip else self.up1(h)) if not self.skip else self.up2(self.up1[0](h))
         return self.final(x) if self.final else x
+
+
+class UpsamplingGenerator(nn.Module):
+    """Upsample + Conv2d instead of transposed convolutions: not DCGAN's generator."""
+
+    def __init__(self, latent_dim, image_size, width=8):
+        super().__init__()
+        side = image_size // 4
+        self.shape = (2 * width, side, side)
+        self.project = nn.Sequential(nn.Linear(latent_dim, 2 * width * side * side, bias=False),
+                                     nn.BatchNorm1d(2 * width * side * side), nn.ReLU())
+        self.up = nn.Sequential(nn.Upsample(scale_factor=2), nn.Conv2d(2 * width, width, 3, padding=1, bias=False),
+                                nn.BatchNorm2d(width), nn.ReLU(), nn.Upsample(scale_factor=2),
+                                nn.Conv2d(width, 1, 3, padding=1), nn.Tanh())
+
+    def forward(self, z):
+        return self.up(self.project(z).view(-1, *self.shape))
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -182,14 +234,20 @@ def test_generator_check_passes_right_generators(seed):
     check_generator(Generator, seed=seed)
     check_generator(Generator, latent_dim=10, image_size=28, batch=3, seed=seed)
     check_generator(lambda latent_dim, image_size: Generator(latent_dim, image_size, width=4), seed=seed)
+    check_generator(lambda latent_dim, image_size: Generator(latent_dim, image_size, norm_after_reshape=True), seed=seed)
 
 
 @pytest.mark.parametrize("build, message", [
-    (lambda l, s: Generator(l, s, final=None), "outside \\[-1, 1\\]; end the generator with a tanh"),
+    (lambda l, s: Generator(l, s, final=None), "outside \\[-1, 1\\]; DCGAN's generator ends with a tanh"),
     (lambda l, s: Generator(l, s, final=torch.sigmoid), "ends with a sigmoid or a ReLU"),
     (lambda l, s: Generator(l, s, batchnorm=False), "has no BatchNorm"),
     (lambda l, s: Generator(l, s, padding=0), r"returned shape \(6, 1, 14, 14\), expected \(6, 1, 8, 8\). Hint: .*2 -> 4 -> 8"),
-    (lambda l, s: Generator(l, s, unused=True), "the parameter extra.weight gets no gradient"),
+    (lambda l, s: Generator(l, s, unused=True), "has 2 linear layers; the table has one"),
+    (lambda l, s: Generator(l, s, output_batchnorm=True), "has a BatchNorm over 1 channel, on the output layer"),
+    (lambda l, s: Generator(l, s, activation=nn.LeakyReLU(0.2)), "it uses LeakyReLU in the generator"),
+    (lambda l, s: UpsamplingGenerator(l, s), "Conv2d's layout .*not with Upsample and Conv2d"),
+    (lambda l, s: Generator(l, s, middle_batchnorm=False), r"has BatchNorms of sizes \[64\]; DCGAN normalizes both hidden layers"),
+    (lambda l, s: Generator(l, s, skip_middle=True), r"images of Generator\(16, 8\) .* is wrong"),
     (lambda l, s: Generator(l, s, ignore_z=True), "returned the same image for 6 different z"),
     (lambda l, s: nn.Sequential(nn.Linear(l, s * s), nn.BatchNorm1d(s * s), nn.Tanh()), "no convolution weights"),
     (lambda l, s: "not a module", "built a str, not a torch.nn.Module"),

@@ -48,6 +48,40 @@ def test_train_mode_for_training_eval_and_no_grad_for_validation():
         assert calls[len(train):] == [(False, False)] * len(val)
 
 
+@pytest.mark.parametrize("training", [True, False])
+def test_fit_gives_the_model_back_in_the_mode_it_found_it(training):
+    """Validating switches to eval mode for a moment; the caller's mode comes back (issue 20:
+    otherwise an exercise that asks for model.eval() passes by itself)."""
+    train, val = digits_loaders()
+    model = tiny_model(dropout=0.2).train(training)
+    fit(model, train, val, epochs=1, optimizer=sgd(model), progress=False, device="cpu")
+    assert model.training is training
+    assert all(module.training is training for module in model.modules())
+
+
+def test_fit_restores_the_mode_when_training_fails():
+    train, val = digits_loaders()
+    model = tiny_model()
+
+    def failing_loss(outputs, targets):
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        fit(model, train, val, epochs=1, optimizer=sgd(model), loss_fn=failing_loss, progress=False,
+            device="cpu")
+    assert model.training is True
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_evaluate_gives_the_model_back_in_its_mode(training):
+    from course.torchlab.training import evaluate
+
+    _, val = digits_loaders()
+    model = tiny_model(dropout=0.2).train(training)
+    loss, accuracy = evaluate(model, val, device="cpu")
+    assert model.training is training and loss > 0 and 0 <= accuracy <= 1
+
+
 def test_clip_grad_norm_bounds_every_step():
     def norms_seen(clip):
         torch.manual_seed(0)

@@ -25,7 +25,7 @@ from .judging import (
     unpack,
     upstream_gradient,
 )
-from .exactness import because_of, compare, exact
+from .exactness import LARGE_OFFSET, because_of, compare, exact, wide_range
 
 
 def _affine_inputs(seed, N, input_shape, M):
@@ -133,11 +133,19 @@ def check_affine_backward(affine_forward, affine_backward, seed=0, N=4, input_sh
     exact_dx, exact_dw, exact_db = reference.affine_backward(dout, (x, w, b))
     for output, got, expected in (("dx", dx, exact_dx), ("dw", dw, exact_dw), ("db", db, exact_db)):
         exact(exercise, output, got, expected, idea="the shapes of dout, w and x: each gradient is one product")
+    # The gradients do not depend on b: with a bias of a million, a difference quotient of out drowns in rounding.
+    big_b = b + LARGE_OFFSET
+    label = f" (with b near {LARGE_OFFSET:g})"
+    grads = unpack(call_student(affine_backward, exercise, dout, (x, w, big_b)), ("dx", "dw", "db"), exercise,
+                   "affine_backward")
+    for output, got, expected in zip(("dx", "dw", "db"), grads, reference.affine_backward(dout, (x, w, big_b))):
+        compare(exercise, output + label, got, expected, GRADIENT_THRESHOLD)
+        exact(exercise, output + label, got, expected, idea="the shapes of dout, w and x: each gradient is one product")
 
 
 def _elementwise_backward_check(exercise, forward, backward, reference_forward, x, rng, hint, mistakes,
                                 forward_hint="", forward_mistakes=(), forward_shapes=(), reference_backward=None,
-                                idea="the derivative of the function, times dout"):
+                                idea="the derivative of the function, times dout", stress=False):
     """Shared by the activation checks: forward value, then dx against the numeric gradient, then
     dx against the exact gradient (``reference_backward``) to tell backprop from finite differences."""
     forward_name = getattr(forward, "__name__", "forward")
@@ -152,6 +160,20 @@ def _elementwise_backward_check(exercise, forward, backward, reference_forward, 
     compare(exercise, "dx", dx, expected, GRADIENT_THRESHOLD, hint=hint, mistakes=mistakes(x, dout, out))
     if reference_backward is not None:
         exact(exercise, "dx", dx, reference_backward(dout, reference_forward(x)[1]), idea=idea)
+    if reference_backward is not None and stress:
+        _exact_on(exercise, forward, backward, reference_forward, reference_backward, wide_range(rng, x), rng, idea)
+
+
+def _exact_on(exercise, forward, backward, reference_forward, reference_backward, x, rng, idea, **kwargs):
+    """dx of the student's layer on ``x`` (values over six orders of magnitude), against the exact one."""
+    forward_name = getattr(forward, "__name__", "forward")
+    _out, cache = unpack(call_student(forward, exercise, x, **kwargs), ("out", "cache"), exercise, forward_name)
+    dout = upstream_gradient(rng, x.shape)
+    dx = call_student(backward, exercise, dout, cache)
+    compare(exercise, "dx (inputs from 0.01 to 10000 in size)", dx, reference_backward(dout, reference_forward(x, **kwargs)[1]),
+            GRADIENT_THRESHOLD)
+    exact(exercise, "dx (inputs from 0.01 to 10000 in size)", dx,
+          reference_backward(dout, reference_forward(x, **kwargs)[1]), idea=idea)
 
 
 def check_relu_backward(relu_forward, relu_backward, seed=0, shape=(5, 7)):
@@ -161,7 +183,7 @@ def check_relu_backward(relu_forward, relu_backward, seed=0, shape=(5, 7)):
     reduced = "it has the shape of a maximum along axis 0, np.max(x, 0), instead of the maximum of each entry and 0"
     _elementwise_backward_check(
         "relu_backward", relu_forward, relu_backward, reference.relu_forward, x, rng,
-        reference_backward=reference.relu_backward,
+        reference_backward=reference.relu_backward, stress=True,
         hint="ReLU lets dout through where x > 0 and blocks it elsewhere; build the mask from x, not from dout.",
         mistakes=lambda x, dout, out: [
             (np.where(dout > 0, dout, 0.0), "the mask is built from dout instead of x"),

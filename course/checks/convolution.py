@@ -29,7 +29,7 @@ from .judging import (
     unpack,
     upstream_gradient,
 )
-from .exactness import compare, exact
+from .exactness import LARGE_OFFSET, compare, exact
 
 LINEAR_STEP = 1e-2  # numeric step for conv: exact for a linear function, little rounding
 POOL_STEP = 1e-3    # numeric step for max-pool: inputs are 0.05 apart, so no arg-max switches
@@ -323,6 +323,14 @@ def _judge_conv_backward(conv_backward, seed, N, C, H, W, F, KH, KW, stride, pad
     for output, got, expected in zip(("dx", "dw", "db"), (dx, dw, db), exact_grads):
         exact(exercise, f"{output}{label}", got, expected, idea="the windows: each output sends its gradient back to "
                                                                 "the inputs and weights it read")
+    if not label:  # the gradients do not depend on b: with a bias of a million a difference quotient drowns
+        big = f" (with b near {LARGE_OFFSET:g})"
+        grads = unpack(call_student(conv_backward, exercise, dout, (x, w, b + LARGE_OFFSET, stride, pad)),
+                       ("dx", "dw", "db"), exercise, "conv_backward")
+        for output, got, expected in zip(("dx", "dw", "db"), grads, exact_grads):
+            compare(exercise, output + big, got, expected, GRADIENT_THRESHOLD)
+            exact(exercise, output + big, got, expected, idea="the windows: each output sends its gradient back to "
+                                                              "the inputs and weights it read")
 
 
 def _distinct_values(rng, shape, gap=0.05):
@@ -411,3 +419,12 @@ def _judge_max_pool(max_pool_forward, max_pool_backward, seed, N, C, H, W, kerne
     )
     exact(exercise, f"dx{label}", dx, reference_max_pool_backward(dout, reference_cache),
           idea="the route of each window's maximum")
+    if not label:  # the same windows a million higher: the same arg-max, but a difference quotient drowns
+        big_x = x + LARGE_OFFSET
+        big = f" (inputs near {LARGE_OFFSET:g})"
+        _out, big_cache = unpack(call_student(max_pool_forward, exercise, big_x, kernel, stride), ("out", "cache"),
+                                 exercise, "max_pool_forward")
+        big_dx = call_student(max_pool_backward, exercise, dout, big_cache)
+        expected_big = reference_max_pool_backward(dout, reference_max_pool_forward(big_x, kernel, stride)[1])
+        compare(exercise, "dx" + big, big_dx, expected_big, GRADIENT_THRESHOLD)
+        exact(exercise, "dx" + big, big_dx, expected_big, idea="the route of each window's maximum")

@@ -12,7 +12,7 @@ import numpy as np
 
 from .judging import CheckFailed, Mistake, compare as _compare, relative_error
 
-EXACT_THRESHOLD = 1e-12
+EXACT_THRESHOLD = 1e-13  # honest float64 code: below 5e-16 in the tests; finite differences: 1e-12 and above
 
 NUMERIC_GRADIENT_MEANING = "it looks like a numeric gradient, not backpropagation"
 
@@ -68,3 +68,13 @@ def because_of(failure, exercise, earlier_name, earlier_failure):
                f"What this check saw: {own}")
     return CheckFailed(message, mistake=Mistake.named(exercise, earlier_name, "it fails because an earlier "
                                                       "function of the student's is wrong"))
+
+
+def wide_range(rng, values, low=-2, high=4):
+    """``values`` (kept away from 0 by the caller) scaled entry by entry by 10**U(low, high), signs
+    kept: no single step h suits them all (a large one crosses the kink of the small values, a small
+    one drowns the large ones in rounding), while backprop stays exact."""
+    return values * 10.0 ** rng.uniform(low, high, size=np.shape(values))
+
+
+LARGE_OFFSET = 1e6  # added to a bias (or to a max-pool input): the gradients stay, |f| grows

@@ -8,6 +8,8 @@ the sums), while central differences of a forward pass lose about ``eps * |f| / 
 ``h**2 * |f'''|`` to truncation, which no step ``h`` brings below about 1e-11 on the inputs the
 checks use (values far from 0, many entries summed, dynamic range). The threshold lies between.
 """
+import re
+
 import numpy as np
 
 from .judging import CheckFailed, Mistake, compare as _compare, relative_error
@@ -57,10 +59,7 @@ def exact(exercise, output, got, expected, threshold=EXACT_THRESHOLD, idea="the 
 def because_of(failure, exercise, earlier_name, earlier_failure):
     """A CheckFailed for ``exercise`` that says its failure comes (at least in part) from the
     student's ``earlier_name``, which fails its own check with ``earlier_failure`` (a CheckFailed)."""
-    earlier = str(earlier_failure)
-    for prefix in (f"{exercise}: ", f"{earlier_name}: "):
-        if earlier.startswith(prefix):
-            earlier = earlier[len(prefix):]
+    earlier = re.sub(r"^[A-Za-z_]\w*: ", "", str(earlier_failure), count=1)  # the earlier check's own exercise name
     own = str(failure)
     if own.startswith(f"{exercise}: "):
         own = own[len(exercise) + 2:]

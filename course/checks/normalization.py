@@ -28,6 +28,7 @@ from .judging import (
 from .exactness import because_of, compare, exact
 
 EPS = 1e-5
+GAMMA_MISSING = "gamma is missing: the upstream gradient reaches x_hat through the scale gamma"
 
 
 def _enough_values(check, name, count):
@@ -53,7 +54,7 @@ def _normalization_mistakes(x, gamma, beta, axis, other_axis_meaning):
          "eps is added outside the square root; divide by sqrt(var + eps)"),
         (_affine(centered / (x.var(axis=axis, keepdims=True) + EPS), gamma, beta),
          "it divides by var + eps instead of its square root: x_hat = (x - mean) / sqrt(var + eps)"),
-        (_affine(x_hat, beta, gamma), "gamma and beta are swapped: out = gamma * x_hat + beta"),
+        (_affine(x_hat, beta, gamma), "gamma and beta are swapped: gamma scales x_hat and beta shifts it"),
         (x_hat, "gamma and beta are not applied"),
         (_affine(standardize(x, 1 - axis, EPS)[0], gamma, beta), other_axis_meaning),
     ]
@@ -146,13 +147,9 @@ def check_batchnorm_forward(batchnorm_forward, seed=0, N=8, D=5, steps=3, moment
                               "running statistics.")
 
 
-GRAPH_NODES = "mean = mean(x); centered = x - mean; var = mean(centered ** 2); inv_std = (var + eps) ** -0.5; " \
-              "x_hat = centered * inv_std; out = gamma * x_hat + beta"
-
-
 def _graph_dx(x, gamma, dout, unbiased=False, var_divisor=None, var_factor=2.0, inv_std_power=-1.5,
               inv_std_sign=-0.5, sum_inv_std=True, mean_divisor=None, mean_sign=-1.0):
-    """dx walked back through ``GRAPH_NODES`` one node at a time, the way a student does it; the
+    """dx walked back through the six nodes of lab 04's table one node at a time, the way a student does it; the
     keywords plant one slip each (the defaults give the right gradient)."""
     n = x.shape[0]
     forward_divisor = n - 1 if unbiased else n
@@ -261,7 +258,7 @@ def _judge_batchnorm_backward(exercise, batchnorm_forward, batchnorm_backward, s
                            "needs the paths through the mean and through the variance"),
         (inv_std * (dx_hat - dx_hat.mean(axis=0)), "the path through the variance is missing"),
         (inv_std * (dx_hat - x_hat * np.mean(dx_hat * x_hat, axis=0)), "the path through the mean is missing"),
-        (standardize_backward(dout, x_hat, inv_std, axis=0), "gamma is missing: start from dx_hat = dout * gamma"),
+        (standardize_backward(dout, x_hat, inv_std, axis=0), GAMMA_MISSING),
         *train_extra(x, gamma, dout, x_hat, inv_std, dx_hat),
     ]
     train = {"mode": "train"}
@@ -408,7 +405,7 @@ def check_layernorm_backward(layernorm_forward, layernorm_backward, seed=0, N=4,
             mistakes=[(dx_hat * inv_std, "it treats each row's mean and variance as constants; they depend on x, so "
                                          "dx needs the paths through the mean and through the variance"),
                       (inv_std * (dx_hat - dx_hat.mean(axis=1, keepdims=True)), "the path through the variance is missing"),
-                      (standardize_backward(dout, x_hat, inv_std, axis=1), "gamma is missing: start from dx_hat = dout * gamma")])
+                      (standardize_backward(dout, x_hat, inv_std, axis=1), GAMMA_MISSING)])
     compare(exercise, "dgamma", dgamma,
             numerical_gradient(lambda v: reference_layernorm_forward(x, v, beta)[0], gamma, dout), GRADIENT_THRESHOLD,
             batch_size=N, hint="gamma is shared by all rows, so dgamma collects dout times x_hat from every row.",

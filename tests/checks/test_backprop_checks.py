@@ -431,3 +431,36 @@ def test_named_shape_and_overflow_failures_carry_a_mistake_id():
     with pytest.raises(CheckFailed) as info:
         check_sigmoid_stable(ratio_sigmoid, layers.sigmoid_backward, reference_log_sigmoid)
     assert info.value.mistake.id == "sigmoid_stable/ratio-sigmoid/it-overflows-for-inputs-of-#"
+
+
+def test_a_sigmoid_wrong_everywhere_fails_the_stability_exercise_because_of_its_own():
+    def backward_without_dout(dout, s):
+        return s * (1 - s)
+    fails_with(r"^sigmoid_stable: fails because your sigmoid_forward or sigmoid_backward is wrong: fix that first "
+               r"\(dx is wrong .*without multiplying by dout.*\)\. What this check saw: dx is wrong",
+               check_sigmoid_stable, layers.sigmoid_forward, backward_without_dout, reference_log_sigmoid)
+
+
+def test_a_two_layer_net_that_fails_because_of_a_layer_says_so():
+    def relu_backward_from_dout(dout, x):
+        return np.where(dout > 0, dout, 0.0)
+
+    def net(params, X, y=None, reg=0.0):
+        W1, b1, W2, b2 = params["W1"], params["b1"], params["W2"], params["b2"]
+        hidden, c1 = layers.affine_forward(X, W1, b1)
+        activated, c_relu = layers.relu_forward(hidden)
+        scores, c2 = layers.affine_forward(activated, W2, b2)
+        if y is None:
+            return scores
+        loss, dscores = layers.softmax_cross_entropy(scores, y)
+        loss += 0.5 * reg * (np.sum(W1 ** 2) + np.sum(W2 ** 2))
+        da, dW2, db2 = layers.affine_backward(dscores, c2)
+        _, dW1, db1 = layers.affine_backward(relu_backward_from_dout(da, c_relu), c1)
+        return loss, {"W1": dW1 + reg * W1, "b1": db1, "W2": dW2 + reg * W2, "b2": db2}
+    message = fails_with(r"^two_layer_net: fails because your relu_forward or relu_backward is wrong: fix that first "
+                         r"\(dx is wrong .*the mask is built from dout instead of x.*\)\. What this check saw: grads",
+                         check_two_layer_net, net, affine_forward=layers.affine_forward,
+                         affine_backward=layers.affine_backward, relu_forward=layers.relu_forward,
+                         relu_backward=relu_backward_from_dout, softmax_cross_entropy=layers.softmax_cross_entropy)
+    assert message.count("fails because") == 1
+    fails_with(r"^two_layer_net: grads\['W1'\] is wrong", check_two_layer_net, net)  # without the layers: its own words

@@ -374,11 +374,31 @@ def _random_network(rng):
         return f"a random network on input {(channels, size, size)}", (channels, size, size), specs
 
 
-def check_network_table(network_table, seed=0, trials=3):
+def check_network_table(network_table, seed=0, trials=3, conv_output_size=None, conv_params=None):
     """``network_table(layers, input_shape) -> [(output_shape, parameters), ...]`` on LeNet-5 and
     AlexNet (as ``course.arithmetic`` describes them) and ``trials`` random small networks, against
     the rows of ``course.arithmetic.architecture_table``. ``layers`` holds ("conv", filters, kernel,
-    stride, padding), ("pool", kernel, stride) and ("linear", features) tuples."""
+    stride, padding), ("pool", kernel, stride) and ("linear", features) tuples.
+
+    The lab's table calls the student's ``conv_output_size`` and ``conv_params``; pass them and a
+    failure that one of them explains says so ("fails because your conv_params is wrong: fix that
+    first"), with that function's own diagnosis."""
+    try:
+        _judge_network_table(network_table, seed, trials)
+    except CheckFailed as failure:
+        from .exactness import because_of
+        for name, function, check in (("conv_output_size", conv_output_size, check_conv_output_size),
+                                      ("conv_params", conv_params, check_conv_params)):
+            if function is None:
+                continue
+            try:
+                check(function)
+            except CheckFailed as earlier:
+                raise because_of(failure, "network_table", name, earlier) from None
+        raise
+
+
+def _judge_network_table(network_table, seed, trials):
     exercise = "network_table"
     rng = random_generator(seed)
     networks = [(LENET5.name, LENET5.input_shape, LENET5.specs), (ALEXNET.name, ALEXNET.input_shape, ALEXNET.specs)]

@@ -12,7 +12,6 @@ flattened), the message names that mistake rather than only the shapes or the ex
 import numpy as np
 
 from .. import layers as reference
-from .. import probes
 from ..gradcheck import numerical_gradient
 from ..two_layer_net import two_layer_net_loss as reference_two_layer_net_loss
 from .judging import (
@@ -22,13 +21,11 @@ from .judging import (
     Mistake,
     away_from_kinks,
     call_student,
-    compare,
-    probe_student,
-    unchanged,
+    random_generator,
     unpack,
     upstream_gradient,
 )
-from .judging import random_generator
+from .exactness import LARGE_OFFSET, because_of, compare, exact, wide_range
 
 
 def _affine_inputs(seed, N, input_shape, M):
@@ -79,17 +76,16 @@ def check_affine_forward(affine_forward, seed=0, N=4, input_shape=(3, 5), M=6):
     """``affine_forward(x, w, b) -> (out, cache)`` against ``x.reshape(N, -1) @ w + b``."""
     exercise = "affine_forward"
     _, x, w, b = _affine_inputs(seed, N, input_shape, M)
-    originals = {"x": x.copy(), "w": w.copy(), "b": b.copy()}
-    not_flat = (f"Hint: x has shape {x.shape}: flatten each example first with x.reshape(x.shape[0], -1), "
-                f"which gives ({N}, {x[0].size}), then compute x_flat @ w + b.") if x.ndim > 2 else None
+    not_flat = (f"Hint: x has shape {x.shape}: flatten each example into one row first, which gives shape "
+                f"({N}, {x[0].size}), and multiply that by w.") if x.ndim > 2 else None
     result = _calling(affine_forward, exercise, lambda text: not_flat if "matmul" in text or "align" in text else None,
                       x, w, b)
     out, _cache = unpack(result, ("out", "cache"), exercise, "affine_forward")
-    unchanged(exercise, "affine_forward", originals, {"x": x, "w": w, "b": b})
     x_flat = x.reshape(N, -1)
     compare(
         exercise, "out", out, reference.affine_forward(x, w, b)[0], FORWARD_THRESHOLD,
-        hint="flatten each example with x.reshape(N, -1), then compute x_flat @ w + b.",
+        hint="each example is flattened into one row of D numbers first; then every row is multiplied by w "
+             "and shifted by b (section 1, the affine layer).",
         mistakes=[(x_flat @ w, "the bias b is missing"), (x_flat @ w - b, "the bias is subtracted")],
     )
 
@@ -98,11 +94,15 @@ def check_affine_backward(affine_forward, affine_backward, seed=0, N=4, input_sh
     """Gradients ``dx, dw, db`` of ``affine_backward`` against numeric gradients."""
     exercise = "affine_backward"
     rng, x, w, b = _affine_inputs(seed, N, input_shape, M)
-    _out, cache = unpack(call_student(affine_forward, exercise, x, w, b), ("out", "cache"), exercise, "affine_forward")
+    # The lab fixes the cache's format (affine_backward's first line unpacks x, w, b outside the solution
+    # region), so the backward pass is judged on the check's own cache: a mistake in affine_forward costs
+    # affine_forward's points only. affine_forward stays in the signature for the notebooks' calls.
+    cache = (x.copy(), w.copy(), b.copy())
     dout = upstream_gradient(rng, (N, M))
     D = w.shape[0]
-    shapes = (f"Hint: match the shapes: dout is ({N}, {M}), w is ({D}, {M}) and x flattened is ({N}, {D}); "
-              "dx = dout @ w.T, dw = x_flat.T @ dout, db = dout.sum(axis=0).")
+    shapes = (f"Hint: match the shapes: dout is ({N}, {M}), w is ({D}, {M}) and x flattened is ({N}, {D}); each "
+              "gradient has the shape of its variable, and only one product of these arrays (with one of them "
+              "transposed) has that shape.")
     result = _calling(affine_backward, exercise, lambda text: shapes if "matmul" in text or "align" in text
                       or "broadcast" in text else None, dout, cache)
     dx, dw, db = unpack(result, ("dx", "dw", "db"), exercise, "affine_backward")
@@ -111,10 +111,10 @@ def check_affine_backward(affine_forward, affine_backward, seed=0, N=4, input_sh
     expected_db = numerical_gradient(lambda v: reference.affine_forward(x, w, v)[0], b, dout)
     compare(
         exercise, "dx", dx, expected_dx, GRADIENT_THRESHOLD,
-        hint="dx = dout @ w.T, reshaped to the shape of x.",
+        hint="x reaches out through w, so dx goes back through w transposed, and has the shape of x.",
         mistakes=[((dout @ w).reshape(x.shape), "it multiplies by w where it needs w.T")] if D == M else [],
     )
-    dw_hint = "dw = x.T @ dout, with x flattened to (N, D); it has the shape of w."
+    dw_hint = "each w[d, m] multiplies x_flat[:, d] in out[:, m]: pair the flattened x with dout, summed over the batch."
     if x.ndim > 2:
         _named_shape(exercise, "dw", dw, w.shape, [(x.T.shape[:-1] + (M,), "x was not flattened: x.T @ dout with x "
                                                    f"of shape {x.shape} keeps its extra axes")], dw_hint)
@@ -130,11 +130,24 @@ def check_affine_backward(affine_forward, affine_backward, seed=0, N=4, input_sh
                   (dout[0], "it uses only the first example instead of summing over the batch")]
         + ([(dout.sum(axis=1), "it sums over axis 1, the outputs; sum over axis 0, the batch")] if N == M else []),
     )
+    exact_dx, exact_dw, exact_db = reference.affine_backward(dout, (x, w, b))
+    for output, got, expected in (("dx", dx, exact_dx), ("dw", dw, exact_dw), ("db", db, exact_db)):
+        exact(exercise, output, got, expected, idea="the shapes of dout, w and x: each gradient is one product")
+    # The gradients do not depend on b: with a bias of a million, a difference quotient of out drowns in rounding.
+    big_b = b + LARGE_OFFSET
+    label = f" (with b near {LARGE_OFFSET:g})"
+    grads = unpack(call_student(affine_backward, exercise, dout, (x, w, big_b)), ("dx", "dw", "db"), exercise,
+                   "affine_backward")
+    for output, got, expected in zip(("dx", "dw", "db"), grads, reference.affine_backward(dout, (x, w, big_b))):
+        compare(exercise, output + label, got, expected, GRADIENT_THRESHOLD)
+        exact(exercise, output + label, got, expected, idea="the shapes of dout, w and x: each gradient is one product")
 
 
 def _elementwise_backward_check(exercise, forward, backward, reference_forward, x, rng, hint, mistakes,
-                                forward_hint="", forward_mistakes=(), forward_shapes=()):
-    """Shared by the activation checks: forward value, then dx against the numeric gradient."""
+                                forward_hint="", forward_mistakes=(), forward_shapes=(), reference_backward=None,
+                                idea="the derivative of the function, times dout", stress=False):
+    """Shared by the activation checks: forward value, then dx against the numeric gradient, then
+    dx against the exact gradient (``reference_backward``) to tell backprop from finite differences."""
     forward_name = getattr(forward, "__name__", "forward")
     out, cache = unpack(call_student(forward, exercise, x.copy()), ("out", "cache"), exercise, forward_name)
     output = f"the output of {forward_name}"
@@ -145,6 +158,22 @@ def _elementwise_backward_check(exercise, forward, backward, reference_forward, 
     dx = call_student(backward, exercise, dout, cache)
     expected = numerical_gradient(lambda v: reference_forward(v)[0], x, dout)
     compare(exercise, "dx", dx, expected, GRADIENT_THRESHOLD, hint=hint, mistakes=mistakes(x, dout, out))
+    if reference_backward is not None:
+        exact(exercise, "dx", dx, reference_backward(dout, reference_forward(x)[1]), idea=idea)
+    if reference_backward is not None and stress:
+        _exact_on(exercise, forward, backward, reference_forward, reference_backward, wide_range(rng, x), rng, idea)
+
+
+def _exact_on(exercise, forward, backward, reference_forward, reference_backward, x, rng, idea, **kwargs):
+    """dx of the student's layer on ``x`` (values over six orders of magnitude), against the exact one."""
+    forward_name = getattr(forward, "__name__", "forward")
+    _out, cache = unpack(call_student(forward, exercise, x, **kwargs), ("out", "cache"), exercise, forward_name)
+    dout = upstream_gradient(rng, x.shape)
+    dx = call_student(backward, exercise, dout, cache)
+    compare(exercise, "dx (inputs from 0.01 to 10000 in size)", dx, reference_backward(dout, reference_forward(x, **kwargs)[1]),
+            GRADIENT_THRESHOLD)
+    exact(exercise, "dx (inputs from 0.01 to 10000 in size)", dx,
+          reference_backward(dout, reference_forward(x, **kwargs)[1]), idea=idea)
 
 
 def check_relu_backward(relu_forward, relu_backward, seed=0, shape=(5, 7)):
@@ -154,6 +183,7 @@ def check_relu_backward(relu_forward, relu_backward, seed=0, shape=(5, 7)):
     reduced = "it has the shape of a maximum along axis 0, np.max(x, 0), instead of the maximum of each entry and 0"
     _elementwise_backward_check(
         "relu_backward", relu_forward, relu_backward, reference.relu_forward, x, rng,
+        reference_backward=reference.relu_backward, stress=True,
         hint="ReLU lets dout through where x > 0 and blocks it elsewhere; build the mask from x, not from dout.",
         mistakes=lambda x, dout, out: [
             (np.where(dout > 0, dout, 0.0), "the mask is built from dout instead of x"),
@@ -176,7 +206,9 @@ def check_sigmoid_backward(sigmoid_forward, sigmoid_backward, seed=0, shape=(5, 
     s = reference.sigmoid_forward(x)[0]
     _elementwise_backward_check(
         "sigmoid_backward", sigmoid_forward, sigmoid_backward, reference.sigmoid_forward, x, rng,
-        hint="with s = sigmoid(x) kept in the cache, dx = dout * s * (1 - s).",
+        reference_backward=reference.sigmoid_backward,
+        hint="the sigmoid's derivative can be written with its own output s = sigmoid(x), which the forward pass "
+             "can keep in the cache (section 3, the sigmoid's local derivative).",
         mistakes=lambda x, dout, out: [
             (s * (1 - s), "it returns the local derivative without multiplying by dout"),
             (dout * x * (1 - x), "it uses x where it needs s = sigmoid(x)"),
@@ -191,8 +223,11 @@ def check_sigmoid_backward(sigmoid_forward, sigmoid_backward, seed=0, shape=(5, 
     )
 
 
-STABLE_SIGMOID_HINT = ("take only e = np.exp(-np.abs(x)), which lies in (0, 1], and use two branches: "
-                       "1 / (1 + e) where x >= 0, e / (1 + e) where x < 0 (np.where).")
+STABLE_SIGMOID_HINT = ("an exp of a large positive number overflows, so use the form of the sigmoid whose exp "
+                       "stays at most 1 on each side of 0 (Exercise 4: each form is safe on one side of 0).")
+LOG_SIGMOID_HINT = ("log sigmoid(x) = -log(1 + exp(-x)); write it so that no exp of a large positive number and no "
+                    "log of a number that rounded to 0 appear (split off the part that is linear in x for x < 0, "
+                    "and use np.log1p for a log of 1 plus something small).")
 EXTREME_INPUTS = (1000.0, -1000.0, 800.0, -800.0, 50.0, -50.0, 30.0, -30.0)
 
 
@@ -211,24 +246,49 @@ def _first_not_finite(exercise, function_name, got, x, explanation):
                       mistake=Mistake.named(exercise, function_name, "it overflows for inputs of +-1000"))
 
 
-def check_sigmoid_stable(sigmoid_forward, sigmoid_backward, seed=0, shape=(4, 6)):
-    """Sigmoid forward and backward on inputs up to +-1000, where ``np.exp`` overflows (above about
-    709.78 it is inf in float64): every value must be finite and equal ``torch.sigmoid``'s (0 and 1
-    at the extremes), and the backward pass from the cache must be finite too.
+def reference_log_sigmoid(x):
+    """``log(sigmoid(x))``, finite for every float64 x (``torch.nn.functional.logsigmoid``)."""
+    x = np.asarray(x, dtype=np.float64)
+    return np.minimum(x, 0.0) - np.log1p(np.exp(-np.abs(x)))
 
-    An overflow that only warns and still gives the right value (``1 / (1 + np.exp(-x))`` at
-    x = -1000 is 1 / inf = 0) fails too: the forward pass runs once more with NumPy's overflow
-    warnings as errors (``course.probes.floating_point_trouble``, in the student's kernel).
-    """
-    exercise = "sigmoid_stable"
-    rng = random_generator(seed)
+
+def _extreme_inputs(rng, shape):
     x = 3.0 * rng.normal(size=shape)
     flat = x.reshape(-1)
     extremes = EXTREME_INPUTS[:flat.size]
     flat[rng.permutation(flat.size)[:len(extremes)]] = extremes
+    return x
+
+
+def check_sigmoid_stable(sigmoid_forward, sigmoid_backward, log_sigmoid, seed=0, shape=(4, 6)):
+    """Sigmoid forward and backward, and ``log_sigmoid``, on inputs up to +-1000, where ``np.exp``
+    overflows (above about 709.78 it is inf in float64). Judged on the returned values only:
+    the sigmoid's outputs and gradients must be finite and equal torch's (0 and 1 at the extremes),
+    and ``log_sigmoid(x)`` must equal ``torch.nn.functional.logsigmoid`` (about -1000 at x = -1000).
+
+    The sigmoid's values cannot show every overflow (``1 / (1 + np.exp(-x))`` at x = -1000 is
+    1 / inf = 0, right, with a warning only); its logarithm can: ``np.log`` of a sigmoid that rounded
+    to 0 is -inf, where the true value is -1000. So stability is judged on ``log_sigmoid``.
+    """
+    try:
+        _judge_sigmoid_stable(sigmoid_forward, sigmoid_backward, log_sigmoid, seed, shape)
+    except CheckFailed as failure:
+        if "log_sigmoid" in str(failure) or getattr(log_sigmoid, "__name__", "") in str(failure).split(":")[1]:
+            raise
+        try:  # one mistake, one exercise: a sigmoid that is wrong everywhere fails its own exercise first
+            check_sigmoid_backward(sigmoid_forward, sigmoid_backward, seed=seed)
+        except CheckFailed as earlier:
+            raise because_of(failure, "sigmoid_stable", "sigmoid_forward or sigmoid_backward", earlier) from None
+        raise
+
+
+def _judge_sigmoid_stable(sigmoid_forward, sigmoid_backward, log_sigmoid, seed, shape):
+    exercise = "sigmoid_stable"
+    rng = random_generator(seed)
+    x = _extreme_inputs(rng, shape)
     forward_name = getattr(sigmoid_forward, "__name__", "sigmoid_forward")
     overflow = (lambda text: "Hint: " + STABLE_SIGMOID_HINT
-                if "Overflow" in text or "FloatingPointError" in text else None)
+                if "Overflow" in text or "FloatingPointError" in text or "math range" in text else None)
     out, cache = unpack(_calling(sigmoid_forward, exercise, overflow, x.copy()), ("out", "cache"), exercise, forward_name)
 
     def forward_explanation(value, at):
@@ -238,20 +298,36 @@ def check_sigmoid_stable(sigmoid_forward, sigmoid_backward, seed=0, shape=(4, 6)
     _first_not_finite(exercise, forward_name, out, x, forward_explanation)
     s = reference.sigmoid_forward(x)[0]
     compare(exercise, f"the output of {forward_name}", out, s, FORWARD_THRESHOLD, hint=STABLE_SIGMOID_HINT)
-    trouble = probe_student(probes.floating_point_trouble, exercise, sigmoid_forward, x.copy())
-    if trouble:
-        raise CheckFailed(
-            f"{exercise}: {forward_name} gives the right values, but on the way NumPy reports "
-            f"'{str(trouble)[:80]}' for inputs like -1000 (np.exp(1000) is inf in float64). Hint: {STABLE_SIGMOID_HINT}",
-            mistake=Mistake.named(exercise, forward_name, "an exp overflows on the way to the right value"))
     dout = upstream_gradient(rng, x.shape)
     backward_name = getattr(sigmoid_backward, "__name__", "sigmoid_backward")
     dx = _calling(sigmoid_backward, exercise, overflow, dout, cache)
     _first_not_finite(exercise, backward_name, dx, x, lambda value, at: (
-        "the exp of a large number is inf, and inf / inf or inf * 0 is nan. Hint: compute dx from the output s "
-        "kept in the cache, dout * s * (1 - s), which needs no exp."))
+        "the exp of a large number is inf, and inf / inf or inf * 0 is nan. Hint: the sigmoid's derivative can be "
+        "written with its output s alone, which the forward pass can keep in the cache; that needs no exp."))
     compare(exercise, "dx", dx, reference.sigmoid_backward(dout, s), GRADIENT_THRESHOLD,
-            hint="dx = dout * s * (1 - s) with s the (stable) output kept in the cache.")
+            hint="the derivative written with the (stable) output s kept in the cache needs no exp.")
+
+    log_name = getattr(log_sigmoid, "__name__", "log_sigmoid")
+    log_values = _calling(log_sigmoid, exercise, lambda text: "Hint: " + LOG_SIGMOID_HINT
+                          if "Overflow" in text or "math" in text or "divide" in text else None, x.copy())
+    if isinstance(log_values, tuple):
+        raise CheckFailed(f"{exercise}: {log_name} should return one array (log sigmoid(x)), got a tuple of "
+                          f"{len(log_values)} values.")
+
+    def log_explanation(value, at):
+        if at < 0:
+            return (f"sigmoid({at:g}) rounds to 0 in float64 and log(0) is -inf, while log sigmoid({at:g}) is "
+                    f"about {at:g}. Hint: {LOG_SIGMOID_HINT}")
+        return f"np.exp({abs(at):g}) overflows to inf in float64 on the way. Hint: {LOG_SIGMOID_HINT}"
+
+    _first_not_finite(exercise, log_name, log_values, x, log_explanation)
+    expected = reference_log_sigmoid(x)
+    compare(exercise, f"the output of {log_name}", log_values, expected, FORWARD_THRESHOLD, hint=LOG_SIGMOID_HINT,
+            mistakes=[(np.log(np.clip(s, 1e-300, None)),
+                       "it is the log of the sigmoid's value, which loses every input below about -745 "
+                       "(sigmoid(-745) is the smallest positive float64)"),
+                      (reference_log_sigmoid(-x), "it is log sigmoid(-x) = log(1 - sigmoid(x)): the sign of x is flipped"),
+                      (s, "it returns the sigmoid itself, not its logarithm")])
 
 
 def _softmax_targets(y, C, label_smoothing):
@@ -327,6 +403,50 @@ def check_softmax_cross_entropy(softmax_cross_entropy, seed=0, N=6, C=4, label_s
                   (probabilities / N, f"the {'one-hot ' if not label_smoothing else ''}target is not subtracted")]
         + gradient_smoothing + [((by_column - target) / N, column)],
     )
+    exact(exercise, "dscores", dscores, reference.softmax_cross_entropy(scores, y, label_smoothing)[1],
+          idea="the derivative of -log softmax, which is the softmax minus the target, divided by N")
+    _judge_large_logits(exercise, softmax_cross_entropy, rng, N, C, y, label_smoothing, extra)
+
+
+STABLE_SOFTMAX_HINT = ("the softmax does not change when the same number is subtracted from every score of a row, so "
+                       "shift each row by its largest score before exponentiating (the softmax section: numerical stability).")
+
+
+def _large_logits(rng, N, C):
+    """Scores of a few units, with rows shifted by +1000 and -1000 and one confident wrong score of 1000."""
+    scores = 3.0 * rng.normal(size=(N, C))
+    scores[0] += 1000.0
+    if N > 1:
+        scores[1] -= 1000.0
+    if N > 2 and C > 1:
+        scores[2, rng.integers(0, C)] = 1000.0
+    return scores
+
+
+def _judge_large_logits(exercise, softmax_cross_entropy, rng, N, C, y, label_smoothing, extra):
+    """The loss and dscores for scores of +-1000 (the stability the lab teaches): finite, and right."""
+    scores = _large_logits(rng, N, C)
+    stable = ("Hint: " + STABLE_SOFTMAX_HINT)
+    result = _calling(softmax_cross_entropy, exercise, lambda text: stable if "Overflow" in text else None,
+                      scores.copy(), y.copy(), **extra)
+    loss, dscores = unpack(result, ("loss", "dscores"), exercise, "softmax_cross_entropy")
+    expected_loss, expected_dscores = reference.softmax_cross_entropy(scores, y, label_smoothing)
+    for output, got in (("loss", loss), ("dscores", dscores)):
+        try:
+            values = np.asarray(got, dtype=np.float64)
+        except (TypeError, ValueError):
+            continue
+        if values.size and not np.all(np.isfinite(values)):
+            bad = values.reshape(-1)[np.argmax(~np.isfinite(values.reshape(-1)))]
+            raise CheckFailed(
+                f"{exercise}: for scores of +-1000 (rows shifted by 1000 and by -1000) {output} contains {bad}, "
+                f"expected finite values (the loss is {float(expected_loss):.6g}): np.exp(1000) is inf in float64 and "
+                "np.exp(-1000) is 0, so an unshifted softmax gives inf / inf or 0 / 0, which is nan. "
+                f"Hint: {STABLE_SOFTMAX_HINT}",
+                mistake=Mistake.named(exercise, output, "it overflows for scores of +-1000 (no max shift)"))
+    compare(exercise, "loss for scores of +-1000", loss, expected_loss, FORWARD_THRESHOLD, hint=STABLE_SOFTMAX_HINT)
+    compare(exercise, "dscores for scores of +-1000", dscores, expected_dscores, GRADIENT_THRESHOLD,
+            hint=STABLE_SOFTMAX_HINT)
 
 
 def _relu_backward_mistakes(params, X, y, reg):
@@ -343,8 +463,37 @@ def _relu_backward_mistakes(params, X, y, reg):
                                                          "it from the hidden pre-activation X @ W1 + b1")]
 
 
-def check_two_layer_net(two_layer_net_loss, seed=0, N=5, D=4, H=6, C=3, reg=0.1):
-    """``two_layer_net_loss(params, X, y, reg)``: scores, loss and all four gradients."""
+def check_two_layer_net(two_layer_net_loss, seed=0, N=5, D=4, H=6, C=3, reg=0.1, affine_forward=None,
+                        affine_backward=None, relu_forward=None, relu_backward=None, softmax_cross_entropy=None):
+    """``two_layer_net_loss(params, X, y, reg)``: scores, loss and all four gradients, the gradients
+    also exact (backprop, not finite differences).
+
+    The lab's net calls the layers of the earlier exercises; pass them (``affine_forward=...``) and a
+    failure that one of them explains says so: "fails because your relu_backward is wrong: fix that
+    first", with that function's own diagnosis.
+    """
+    try:
+        _judge_two_layer_net(two_layer_net_loss, seed, N, D, H, C, reg)
+    except CheckFailed as failure:
+        parts = [("affine_forward", lambda: check_affine_forward(affine_forward), affine_forward is not None),
+                 ("affine_backward", lambda: check_affine_backward(affine_forward, affine_backward),
+                  affine_backward is not None),
+                 ("relu_backward", lambda: check_relu_backward(relu_forward, relu_backward),
+                  relu_forward is not None and relu_backward is not None),
+                 ("softmax_cross_entropy", lambda: check_softmax_cross_entropy(softmax_cross_entropy),
+                  softmax_cross_entropy is not None)]
+        for name, run, given in parts:
+            if not given:
+                continue
+            try:
+                run()
+            except CheckFailed as earlier:
+                shown = "relu_forward or relu_backward" if name == "relu_backward" else name
+                raise because_of(failure, "two_layer_net", shown, earlier) from None
+        raise
+
+
+def _judge_two_layer_net(two_layer_net_loss, seed, N, D, H, C, reg):
     exercise = "two_layer_net"
     rng = random_generator(seed)
     params = {
@@ -397,3 +546,7 @@ def check_two_layer_net(two_layer_net_loss, seed=0, N=5, D=4, H=6, C=3, reg=0.1)
         compare(exercise, f"grads[{name!r}]", grads[name], expected, GRADIENT_THRESHOLD, batch_size=N,
                 hint="backpropagate in reverse order: affine2, then ReLU, then affine1; add reg * W to each weight gradient.",
                 mistakes=mistakes)
+    exact_grads = reference_two_layer_net_loss(params, X, y, reg)[1]
+    for name in ("W1", "b1", "W2", "b2"):
+        exact(exercise, f"grads[{name!r}]", grads[name], exact_grads[name],
+              idea="the backward passes of the layers, in reverse order")

@@ -9,22 +9,26 @@ BatchNorm dx is zero and a wrong dx can look right). Running statistics must fol
 import numpy as np
 
 from ..gradcheck import numerical_gradient
+from ..layers.batchnorm import batchnorm_backward as reference_batchnorm_backward
 from ..layers.batchnorm import batchnorm_forward as reference_batchnorm_forward
+from ..layers.layer_group_norm import layernorm_backward as reference_layernorm_backward
 from ..layers.layer_group_norm import layernorm_forward as reference_layernorm_forward
 from ..layers.normalization import standardize, standardize_backward
 from .judging import (
     FORWARD_THRESHOLD,
     GRADIENT_THRESHOLD,
     CheckFailed,
+    Mistake,
     call_student,
-    compare,
-    unchanged,
+    note,
+    random_generator,
     unpack,
     upstream_gradient,
 )
-from .judging import random_generator
+from .exactness import because_of, compare, exact
 
 EPS = 1e-5
+GAMMA_MISSING = "gamma is missing: the upstream gradient reaches x_hat through the scale gamma"
 
 
 def _enough_values(check, name, count):
@@ -50,7 +54,7 @@ def _normalization_mistakes(x, gamma, beta, axis, other_axis_meaning):
          "eps is added outside the square root; divide by sqrt(var + eps)"),
         (_affine(centered / (x.var(axis=axis, keepdims=True) + EPS), gamma, beta),
          "it divides by var + eps instead of its square root: x_hat = (x - mean) / sqrt(var + eps)"),
-        (_affine(x_hat, beta, gamma), "gamma and beta are swapped: out = gamma * x_hat + beta"),
+        (_affine(x_hat, beta, gamma), "gamma and beta are swapped: gamma scales x_hat and beta shifts it"),
         (x_hat, "gamma and beta are not applied"),
         (_affine(standardize(x, 1 - axis, EPS)[0], gamma, beta), other_axis_meaning),
     ]
@@ -143,13 +147,9 @@ def check_batchnorm_forward(batchnorm_forward, seed=0, N=8, D=5, steps=3, moment
                               "running statistics.")
 
 
-GRAPH_NODES = "mean = mean(x); centered = x - mean; var = mean(centered ** 2); inv_std = (var + eps) ** -0.5; " \
-              "x_hat = centered * inv_std; out = gamma * x_hat + beta"
-
-
 def _graph_dx(x, gamma, dout, unbiased=False, var_divisor=None, var_factor=2.0, inv_std_power=-1.5,
               inv_std_sign=-0.5, sum_inv_std=True, mean_divisor=None, mean_sign=-1.0):
-    """dx walked back through ``GRAPH_NODES`` one node at a time, the way a student does it; the
+    """dx walked back through the six nodes of lab 04's table one node at a time, the way a student does it; the
     keywords plant one slip each (the defaults give the right gradient)."""
     n = x.shape[0]
     forward_divisor = n - 1 if unbiased else n
@@ -210,16 +210,42 @@ def _closed_form_mistakes(x_hat, inv_std, dx_hat):
         (inv_std / n * (n * dx_hat + sum_g - x_hat * sum_g_x_hat),
          "the term of the path through the mean has the wrong sign: it is subtracted"),
         (inv_std ** 2 / n * (n * dx_hat - sum_g - x_hat * sum_g_x_hat),
-         "inv_std appears squared in front; x_hat = (x - mean) * inv_std contributes it only once"),
+         "inv_std appears squared in front; x_hat holds inv_std only once (the centered value times inv_std)"),
         (inv_std / (n - 1) * (n * dx_hat - sum_g - x_hat * sum_g_x_hat),
          "it divides by N - 1 in front of the bracket; the biased variance of the normalization divides by N"),
     ]
 
 
+def _forward_failure(exercise, mode, out, x, gamma, beta, expected_out):
+    """The CheckFailed that the student's forward output in ``mode`` deserves (None when it is right)."""
+    try:
+        compare("batchnorm_forward", f"out ({mode} mode)", out, expected_out, FORWARD_THRESHOLD,
+                mistakes=_normalization_mistakes(x, gamma, beta, 0, "the statistics are taken per example (axis 1); "
+                                                 "BatchNorm averages each feature over the batch (axis 0)")
+                if mode == "training" else [])
+    except CheckFailed as failure:
+        return failure
+    return None
+
+
+def _known_forward_mistake(failure, x, gamma, beta):
+    """True when ``failure`` names one of BatchNorm's own forward mistakes (a real BatchNorm, one slip)."""
+    meanings = [meaning for _, meaning in _normalization_mistakes(x, gamma, beta, 0, "")[:3]]
+    return any(meaning in str(failure) for meaning in meanings)
+
+
 def _judge_batchnorm_backward(exercise, batchnorm_forward, batchnorm_backward, seed, N, D, train_extra, train_hint):
-    """Run the student's forward (for its cache) and backward in training and in test mode; compare
-    dx, dgamma and dbeta with numeric gradients of the reference forward. ``train_extra(x, gamma,
-    dout, x_hat, inv_std, dx_hat)`` gives the exercise's own typical wrong dx."""
+    """Run the student's forward (the cache is the student's own: the lab lets it choose what to keep)
+    and backward in training and in test mode; compare dx, dgamma and dbeta with numeric gradients of
+    the reference forward, then with the exact ones. ``train_extra(x, gamma, dout, x_hat, inv_std,
+    dx_hat)`` gives the exercise's own typical wrong dx.
+
+    One mistake costs one exercise where it can: when the student's forward output is wrong (which
+    its own check fails) and the backward does not match the reference, the backward is judged
+    against the gradient of the student's own forward (central differences, judge-side); it passes
+    with a note when it is the right backward of that forward and the forward's mistake is one of
+    BatchNorm's named slips, and otherwise the message says "fails because your batchnorm_forward is
+    wrong: fix that first"."""
     function = exercise
     rng = random_generator(seed)
     gamma, beta = rng.normal(size=D), rng.normal(size=D)
@@ -232,7 +258,7 @@ def _judge_batchnorm_backward(exercise, batchnorm_forward, batchnorm_backward, s
                            "needs the paths through the mean and through the variance"),
         (inv_std * (dx_hat - dx_hat.mean(axis=0)), "the path through the variance is missing"),
         (inv_std * (dx_hat - x_hat * np.mean(dx_hat * x_hat, axis=0)), "the path through the mean is missing"),
-        (standardize_backward(dout, x_hat, inv_std, axis=0), "gamma is missing: start from dx_hat = dout * gamma"),
+        (standardize_backward(dout, x_hat, inv_std, axis=0), GAMMA_MISSING),
         *train_extra(x, gamma, dout, x_hat, inv_std, dx_hat),
     ]
     train = {"mode": "train"}
@@ -242,32 +268,86 @@ def _judge_batchnorm_backward(exercise, batchnorm_forward, batchnorm_backward, s
     test_inv_std = 1.0 / np.sqrt(running["running_var"] + EPS)
     test_mistakes = [
         (standardize_backward(dx_hat, test_x_hat, test_inv_std, axis=0),
-         "in test mode the running statistics are constants, so dx = dout * gamma / sqrt(running_var + eps), "
-         "without the mean and variance terms of training"),
-        (dx_hat / np.sqrt(running["running_var"]), "eps is missing: divide by sqrt(running_var + eps)"),
+         "in test mode the running statistics are constants, so dx is dout times gamma times the fixed scale "
+         "1 / sqrt(running_var + eps), without the mean and variance terms of training"),
+        (dx_hat / np.sqrt(running["running_var"]), "eps is missing from the fixed scale of test mode"),
     ]
     test_hint = "in test mode running_mean and running_var are constants, so x_hat is x shifted and scaled."
     for mode, settings, mistakes, dx_hint in (("training", train, train_mistakes, train_hint),
                                               ("test", test, test_mistakes, test_hint)):
         fresh = lambda: {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in settings.items()}  # noqa: E731
-        result = call_student(batchnorm_forward, exercise, x.copy(), gamma.copy(), beta.copy(), fresh())
-        _out, cache = unpack(result, ("out", "cache"), exercise, "batchnorm_forward")
-        result = call_student(batchnorm_backward, exercise, dout.copy(), cache)
+        result = call_student(batchnorm_forward, exercise, x, gamma, beta, fresh())
+        out, cache = unpack(result, ("out", "cache"), exercise, "batchnorm_forward")
+        reference_out, reference_cache = reference_batchnorm_forward(x, gamma, beta, fresh())
+        if cache is None:
+            raise CheckFailed(
+                f"{exercise}: in {mode} mode your batchnorm_forward returned cache = None, and the check runs "
+                f"{function} on that cache ({mode} mode: x, gamma and beta as in training); the backward pass needs a "
+                f"cache in {mode} mode too (the mode and what the normalization used).",
+                mistake=Mistake.named(exercise, "batchnorm_forward", f"it returns no cache in {mode} mode"))
+        try:
+            result = call_student(batchnorm_backward, exercise, dout, cache)
+        except CheckFailed as failure:
+            if mode != "test":
+                raise
+            text = str(failure)
+            raise CheckFailed(f"{exercise} (test mode, on the cache of a test-mode forward): "
+                              f"{text[len(exercise) + 2:] if text.startswith(exercise + ': ') else text}",
+                              mistake=failure.mistake) from None
         dx, dgamma, dbeta = unpack(result, ("dx", "dgamma", "dbeta"), exercise, function)
+        forward_failure = _forward_failure(exercise, mode, out, x, gamma, beta, reference_out)
 
         def forward(x_, gamma_, beta_):
             return reference_batchnorm_forward(x_, gamma_, beta_, fresh())[0]
 
-        compare(exercise, f"dx ({mode} mode)", dx, numerical_gradient(lambda v: forward(v, gamma, beta), x, dout),
-                GRADIENT_THRESHOLD, hint=dx_hint, mistakes=mistakes)
-        compare(exercise, f"dgamma ({mode} mode)", dgamma, numerical_gradient(lambda v: forward(x, v, beta), gamma, dout),
-                GRADIENT_THRESHOLD, batch_size=N,
-                hint="gamma scales every example, so dgamma adds up dout * x_hat over the batch (axis 0).",
-                mistakes=[(np.sum(dout * x, axis=0), "it uses x instead of x_hat"),
-                          (np.sum(dout * (test_x_hat if mode == "training" else x_hat), axis=0),
-                           "x_hat is normalized with the wrong statistics (batch ones in test mode, or running ones in training)")])
-        compare(exercise, f"dbeta ({mode} mode)", dbeta, numerical_gradient(lambda v: forward(x, gamma, v), beta, dout),
-                GRADIENT_THRESHOLD, batch_size=N, hint="beta is added to every example, so dbeta adds up dout over the batch.")
+        try:
+            compare(exercise, f"dx ({mode} mode)", dx, numerical_gradient(lambda v: forward(v, gamma, beta), x, dout),
+                    GRADIENT_THRESHOLD, hint=dx_hint, mistakes=mistakes)
+            compare(exercise, f"dgamma ({mode} mode)", dgamma,
+                    numerical_gradient(lambda v: forward(x, v, beta), gamma, dout), GRADIENT_THRESHOLD, batch_size=N,
+                    hint="gamma scales every example, so dgamma adds up dout times x_hat over the batch (axis 0).",
+                    mistakes=[(np.sum(dout * x, axis=0), "it uses x instead of x_hat"),
+                              (np.sum(dout * (test_x_hat if mode == "training" else x_hat), axis=0),
+                               "x_hat is normalized with the wrong statistics (batch ones in test mode, or running "
+                               "ones in training)")])
+            compare(exercise, f"dbeta ({mode} mode)", dbeta,
+                    numerical_gradient(lambda v: forward(x, gamma, v), beta, dout), GRADIENT_THRESHOLD, batch_size=N,
+                    hint="beta is added to every example, so dbeta adds up dout over the batch.")
+            exact_grads = reference_batchnorm_backward(dout, reference_cache)
+            for output, got, expected in zip(("dx", "dgamma", "dbeta"), (dx, dgamma, dbeta), exact_grads):
+                exact(exercise, f"{output} ({mode} mode)", got, expected,
+                      idea="the local derivative of each node, the paths added up")
+        except CheckFailed as failure:
+            if forward_failure is None:
+                raise
+            if (_known_forward_mistake(forward_failure, x, gamma, beta)
+                    and _backward_of_own_forward(exercise, batchnorm_forward, fresh, x, gamma, beta, dout,
+                                                 (dx, dgamma, dbeta))):
+                note(Mistake(Mistake.named(exercise, "batchnorm_forward", "its forward is wrong").id,
+                             f"{function} is the right backward pass of your batchnorm_forward, which is wrong "
+                             f"({str(forward_failure).split('; ', 1)[-1].rstrip('.')}): fix the forward, then the "
+                             "backward with it."))
+                continue
+            raise because_of(failure, exercise, "batchnorm_forward", forward_failure) from None
+
+
+def _backward_of_own_forward(exercise, batchnorm_forward, fresh, x, gamma, beta, dout, grads):
+    """True when ``grads`` are the gradients of the student's own forward (central differences of its
+    returned outputs, taken here)."""
+    def own(x_, gamma_, beta_):
+        out = unpack(call_student(batchnorm_forward, exercise, x_, gamma_, beta_, fresh()), ("out", "cache"),
+                     exercise, "batchnorm_forward")[0]
+        return np.asarray(out, dtype=np.float64)
+
+    try:
+        expected = (numerical_gradient(lambda v: own(v, gamma, beta), x.copy(), dout),
+                    numerical_gradient(lambda v: own(x, v, beta), gamma.copy(), dout),
+                    numerical_gradient(lambda v: own(x, gamma, v), beta.copy(), dout))
+        for got, wanted in zip(grads, expected):
+            compare(exercise, "gradient", got, wanted, GRADIENT_THRESHOLD)
+    except (CheckFailed, ValueError, TypeError):
+        return False
+    return True
 
 
 def check_batchnorm_backward(batchnorm_forward, batchnorm_backward, seed=0, N=6, D=4):
@@ -277,7 +357,8 @@ def check_batchnorm_backward(batchnorm_forward, batchnorm_backward, seed=0, N=6,
     the batch, the mean's 1 / N and sign) are named. torch twin: autograd through
     ``torch.nn.BatchNorm1d``."""
     _enough_values("check_batchnorm_backward", "N", N)
-    hint = ("walk back one node at a time (" + GRAPH_NODES + "): upstream gradient times local derivative, "
+    hint = ("walk back one node at a time through the six nodes of section 4a's table, from out to mean: upstream "
+            "gradient times local derivative, "
             "and where a value feeds two nodes (x feeds centered and mean, centered feeds x_hat and var) add both paths; "
             "a value computed once per feature (mean, var, inv_std) collects a sum over the batch.")
     _judge_batchnorm_backward("batchnorm_backward", batchnorm_forward, batchnorm_backward, seed, N, D,
@@ -306,15 +387,13 @@ def check_layernorm_backward(layernorm_forward, layernorm_backward, seed=0, N=4,
     rng = random_generator(seed)
     x = rng.uniform(0.5, 3.0, size=(N, 1)) * rng.normal(size=(N, D)) + rng.normal(scale=2.0, size=(N, 1))
     gamma, beta = rng.normal(size=D), rng.normal(size=D)
-    originals = {"x": x.copy(), "gamma": gamma.copy(), "beta": beta.copy()}
-    arrays = {name: value.copy() for name, value in originals.items()}
-    result = call_student(layernorm_forward, exercise, arrays["x"], arrays["gamma"], arrays["beta"])
+    result = call_student(layernorm_forward, exercise, x, gamma, beta)
     out, cache = unpack(result, ("out", "cache"), exercise, "layernorm_forward")
-    unchanged(exercise, "layernorm_forward", originals, arrays)
     mistakes = _normalization_mistakes(x, gamma, beta, 1, "it normalizes over the batch (axis 0) like BatchNorm; "
                                        "LayerNorm normalizes each example over its features (the last axis)")
     compare(exercise, "the output of layernorm_forward", out, reference_layernorm_forward(x, gamma, beta)[0],
-            FORWARD_THRESHOLD, hint="x_hat = (x - mean) / sqrt(var + eps), mean and biased var of each row (axis=-1, keepdims=True).",
+            FORWARD_THRESHOLD, hint="LayerNorm standardizes each example (row) with its own mean and biased variance, "
+                                    "eps inside the square root, then scales by gamma and shifts by beta (section 5).",
             mistakes=mistakes)
     dout = upstream_gradient(rng, (N, D))
     result = call_student(layernorm_backward, exercise, dout.copy(), cache)
@@ -326,26 +405,61 @@ def check_layernorm_backward(layernorm_forward, layernorm_backward, seed=0, N=4,
             mistakes=[(dx_hat * inv_std, "it treats each row's mean and variance as constants; they depend on x, so "
                                          "dx needs the paths through the mean and through the variance"),
                       (inv_std * (dx_hat - dx_hat.mean(axis=1, keepdims=True)), "the path through the variance is missing"),
-                      (standardize_backward(dout, x_hat, inv_std, axis=1), "gamma is missing: start from dx_hat = dout * gamma")])
+                      (standardize_backward(dout, x_hat, inv_std, axis=1), GAMMA_MISSING)])
     compare(exercise, "dgamma", dgamma,
             numerical_gradient(lambda v: reference_layernorm_forward(x, v, beta)[0], gamma, dout), GRADIENT_THRESHOLD,
-            batch_size=N, hint="gamma is shared by all rows, so dgamma = sum(dout * x_hat, axis=0).",
+            batch_size=N, hint="gamma is shared by all rows, so dgamma collects dout times x_hat from every row.",
             mistakes=[(np.sum(dout * x, axis=0), "it uses x instead of x_hat")])
     compare(exercise, "dbeta", dbeta,
             numerical_gradient(lambda v: reference_layernorm_forward(x, gamma, v)[0], beta, dout), GRADIENT_THRESHOLD,
-            batch_size=N, hint="beta is shared by all rows, so dbeta = sum(dout, axis=0).")
+            batch_size=N, hint="beta is shared by all rows, so dbeta collects dout from every row.")
+    exact_dx, exact_dgamma, exact_dbeta = reference_layernorm_backward(dout, reference_layernorm_forward(x, gamma, beta)[1])
+    for output, got, expected in (("dx", dx, exact_dx), ("dgamma", dgamma, exact_dgamma), ("dbeta", dbeta, exact_dbeta)):
+        exact(exercise, output, got, expected, idea="BatchNorm's derivation with the sums taken over each row")
+
+
+def _naming_the_call(exercise, function, call, *args, **kwargs):
+    """``call_student``; a failure names the call that failed (``call``, e.g. "dropout_forward(x, p=1.0, ...)")."""
+    try:
+        return call_student(function, exercise, *args, **kwargs)
+    except CheckFailed as failure:
+        text = str(failure)
+        text = text[len(exercise) + 2:] if text.startswith(exercise + ": ") else text
+        raise CheckFailed(f"{exercise}: the call {call} failed: {text}", mistake=failure.mistake) from None
 
 
 def _dropout_train_output(exercise, dropout_forward, x, p, seed):
-    out, cache = unpack(call_student(dropout_forward, exercise, x.copy(), p, "train", seed=seed),
+    call = f"dropout_forward(x, p={p}, mode='train', seed={seed})"
+    out, cache = unpack(_naming_the_call(exercise, dropout_forward, call, x, p, "train", seed=seed),
                         ("out", "cache"), exercise, "dropout_forward")
     out = np.asarray(out, dtype=np.float64)
     if out.shape != x.shape:
-        raise CheckFailed(f"{exercise}: out has shape {out.shape} but should have the shape of x, {x.shape}.")
+        raise CheckFailed(f"{exercise}: {call} returned out of shape {out.shape}; it should have the shape of x, {x.shape}.")
     if not np.all(np.isfinite(out)):
-        raise CheckFailed(f"{exercise}: out contains NaN or inf for p = {p}; with p = 1 every unit is dropped, so return "
-                          "zeros without dividing by 1 - p = 0.")
+        raise CheckFailed(f"{exercise}: out contains NaN or inf for p = {p} ({call}); with p = 1 every unit is dropped, "
+                          "so return zeros without dividing by 1 - p = 0.",
+                          mistake=Mistake.named(exercise, "out", "it divides by 1 - p = 0 at p = 1"))
     return out, cache
+
+
+def _dropout_edge(exercise, dropout_forward, dropout_backward, x, dout, p, seed):
+    """p = 0 (nothing dropped: the identity) and p = 1 (everything dropped: zeros), forward and backward."""
+    out, cache = _dropout_train_output(exercise, dropout_forward, x, p, seed)
+    expected, why = ((x, "with p = 0 nothing is dropped and 1 - p = 1") if p == 0 else
+                     (np.zeros_like(x), "with p = 1 every unit is dropped: return zeros (and do not divide by 1 - p = 0)"))
+    compare(exercise, f"out for p = {p}", out, expected, FORWARD_THRESHOLD, hint=why + ".")
+    call = f"dropout_backward(dout, cache) after dropout_forward(x, p={p}, mode='train', seed={seed})"
+    dx = _naming_the_call(exercise, dropout_backward, call, dout, cache)
+    try:
+        values = np.asarray(dx, dtype=np.float64)
+    except (TypeError, ValueError):
+        values = None
+    if values is not None and values.shape == x.shape and not np.all(np.isfinite(values)):
+        raise CheckFailed(f"{exercise}: dx contains NaN or inf for p = {p} ({call}); the backward pass reuses the "
+                          "forward's mask and scale, which at p = 1 drop everything without dividing by 0.",
+                          mistake=Mistake.named(exercise, "dx", "it divides by 1 - p = 0 at p = 1"))
+    compare(exercise, f"dx for p = {p}", dx, dout if p == 0 else np.zeros_like(dout), GRADIENT_THRESHOLD,
+            hint=why.replace("return zeros", "dx is zero") + ".")
 
 
 def check_dropout(dropout_forward, dropout_backward, seed=0, p=0.3, shape=(200, 500)):
@@ -381,7 +495,8 @@ def check_dropout(dropout_forward, dropout_backward, seed=0, p=0.3, shape=(200, 
         raise CheckFailed(f"{exercise}: seeds {seed} and {seed + 1} gave the same mask; the mask must come from the seed argument.")
 
     dout = upstream_gradient(rng, shape)
-    dx = np.asarray(call_student(dropout_backward, exercise, dout.copy(), cache), dtype=np.float64)
+    dx = np.asarray(_naming_the_call(exercise, dropout_backward, f"dropout_backward(dout, cache) after dropout_forward("
+                                     f"x, p={p}, mode='train', seed={seed})", dout, cache), dtype=np.float64)
     if dx.shape == shape and np.any(dx == 0) and not np.array_equal(dx != 0, kept):
         raise CheckFailed(f"{exercise}: dx is zero in other places than the forward output; backward must reuse the "
                           "forward pass's mask, kept in the cache, not draw a new one.")
@@ -391,7 +506,8 @@ def check_dropout(dropout_forward, dropout_backward, seed=0, p=0.3, shape=(200, 
                       (dout * kept, "it is not scaled by 1 / (1 - p) like the forward pass")])
 
     small = x[:4, :6]
-    test_out, test_cache = unpack(call_student(dropout_forward, exercise, small.copy(), p, "test", seed=seed),
+    test_out, test_cache = unpack(_naming_the_call(exercise, dropout_forward, f"dropout_forward(x, p={p}, mode='test', "
+                                                   f"seed={seed})", small, p, "test", seed=seed),
                                   ("out", "cache"), exercise, "dropout_forward")
     compare(exercise, "out (test mode)", test_out, small, FORWARD_THRESHOLD,
             hint="with inverted dropout the layer is the identity in test mode.",
@@ -400,12 +516,11 @@ def check_dropout(dropout_forward, dropout_backward, seed=0, p=0.3, shape=(200, 
                       (small * p, "it scales by p in test mode (the notes' erratum); inverted dropout leaves test mode alone"),
                       (small / (1 - p), "it scales by 1 / (1 - p) in test mode; that belongs to training only")])
     test_dout = dout[:4, :6]
-    compare(exercise, "dx (test mode)", call_student(dropout_backward, exercise, test_dout.copy(), test_cache), test_dout,
+    test_dx = _naming_the_call(exercise, dropout_backward, "dropout_backward(dout, cache) in test mode, on the cache of "
+                               "a test-mode forward", test_dout, test_cache)
+    compare(exercise, "dx (test mode)", test_dx, test_dout,
             GRADIENT_THRESHOLD, hint="in test mode the layer is the identity, so dx = dout.")
 
-    edge = x[:5, :8]
-    out_zero, _ = _dropout_train_output(exercise, dropout_forward, edge, 0.0, seed)
-    compare(exercise, "out for p = 0", out_zero, edge, FORWARD_THRESHOLD, hint="with p = 0 nothing is dropped and 1 - p = 1.")
-    out_one, _ = _dropout_train_output(exercise, dropout_forward, edge, 1.0, seed)
-    compare(exercise, "out for p = 1", out_one, np.zeros_like(edge), FORWARD_THRESHOLD,
-            hint="with p = 1 every unit is dropped: return zeros (and do not divide by 1 - p = 0).")
+    edge, edge_dout = x[:5, :8], dout[:5, :8]
+    for edge_p in (0.0, 1.0):
+        _dropout_edge(exercise, dropout_forward, dropout_backward, edge, edge_dout, edge_p, seed)

@@ -153,8 +153,8 @@ class Planted:
         if self.untouched:
             return {test for tests in TESTS_OF.values() for test in tests}
         helpers = self.styles["two_layer_net"] in USES_HELPERS
-        if self.failure == "timeout":  # the relu cell was interrupted before it defined anything
-            return {"test_relu"} | ({"test_two_layer_net"} if helpers else set())
+        if self.failure == "timeout":  # the relu cell was interrupted before it defined anything (the net's test
+            return {"test_relu", "test_two_layer_net"}  # names relu_forward, to say when a failure comes from it)
         if self.failure:  # the kernel is gone from the relu cell on
             return {test for answer in ANSWERS[ANSWERS.index("relu"):] for test in TESTS_OF[answer]}
         failed = set(TESTS_OF[MISTAKES[self.mistake][1]]) if self.mistake else set()

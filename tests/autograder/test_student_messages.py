@@ -12,14 +12,9 @@ from tests.autograder.submissions import ASSIGNMENT, STUDENT, _answer, _index, _
 
 BROKEN_SIGMOID = _answer("sigmoid").replace("def sigmoid_forward(x)", "def sigmoid_forward(x)\n", 1)
 RENAMED = _answer("sigmoid").replace("def sigmoid_forward(", "def my_sigmoid(", 1)
-NAIVE_SIGMOID = """
-def sigmoid_forward(x):
-    out = 1 / (1 + np.exp(-x))  # right values, but np.exp(1000) overflows on the way
-    return out, out
-
-
-def sigmoid_backward(dout, cache):
-    return dout * cache * (1 - cache)
+NAIVE_LOG_SIGMOID = """
+def log_sigmoid(x):
+    return np.log(1 / (1 + np.exp(-x)))  # -inf at x = -1000: the log of a sigmoid that rounded to 0
 """
 BLANK_SOFTMAX = STUDENT.cells[_index(STUDENT, "softmax_cross_entropy")].source  # as handed out
 
@@ -29,7 +24,7 @@ def pages(tmp_path_factory):
     course = ensure_assignment(tmp_path_factory.mktemp("course"), ASSIGNMENT)
     write_submission(course, "syntax", _solved(sigmoid=BROKEN_SIGMOID))
     write_submission(course, "renamed", _solved(sigmoid=RENAMED))
-    write_submission(course, "naive_sigmoid", _solved(sigmoid=NAIVE_SIGMOID))
+    write_submission(course, "naive_sigmoid", _solved(log_sigmoid=NAIVE_LOG_SIGMOID))
     write_submission(course, "blank_softmax", _solved(softmax_cross_entropy=BLANK_SOFTMAX))
     outcomes = autograde(course, ASSIGNMENT, workers=2, limits=Limits(cell_timeout=30), progress=False)
     write_feedback(course, ASSIGNMENT)
@@ -63,11 +58,10 @@ def test_the_function_that_failed_is_named_not_the_one_that_called_it(pages):
     assert "two_layer_net_loss is not implemented yet" not in page
 
 
-def test_an_overflow_that_only_warns_is_seen_in_the_students_kernel(pages):
+def test_an_unstable_log_sigmoid_is_seen_in_the_values_it_returns(pages):
     outcomes, page = pages
     assert "test_sigmoid_stable" in outcomes["naive_sigmoid"].notes
-    assert "sigmoid_stable: sigmoid_forward gives the right values, but on the way NumPy reports 'overflow " \
-           "encountered in exp' for inputs like -1000" in page["naive_sigmoid"]
+    assert "sigmoid_stable: log_sigmoid returned -inf for x = -" in page["naive_sigmoid"]
     assert outcomes["naive_sigmoid"].score == outcomes["naive_sigmoid"].max_score - outcomes["naive_sigmoid"].manual_points - 1
 
 

@@ -249,3 +249,30 @@ def test_another_exception_where_a_value_error_belongs_is_named():
 
     fails_with(r"groups=2 does not divide c_in=3, so it should raise ValueError, but it raised ZeroDivisionError: no",
                check_conv_params, params)
+
+
+def test_a_network_table_that_fails_because_of_conv_params_says_so():
+    from course.arithmetic import conv_output_size as right_size
+    from course.checks import check_network_table
+    from tests.checks.failing import fails_with
+
+    def wrong_params(c_in, c_out, kernel, bias=True, groups=1):
+        k = kernel if isinstance(kernel, int) else kernel[0]
+        return c_out * c_in * k * k  # the bias is forgotten
+
+    def table(layers, input_shape):
+        shape, rows = tuple(input_shape), []
+        for layer in layers:
+            if layer[0] == "conv":
+                _, filters, kernel, stride, padding = layer
+                rows.append(((filters, right_size(shape[1], kernel, stride, padding),
+                              right_size(shape[2], kernel, stride, padding)), wrong_params(shape[0], filters, kernel)))
+            elif layer[0] == "pool":
+                rows.append(((shape[0], right_size(shape[1], layer[1], layer[2]), right_size(shape[2], layer[1], layer[2])), 0))
+            else:
+                rows.append(((layer[1],), (math.prod(shape) + 1) * layer[1]))
+            shape = rows[-1][0]
+        return rows
+    fails_with(r"^network_table: fails because your conv_params is wrong: fix that first \(.*\)\. What this check saw: ",
+               check_network_table, table, conv_output_size=right_size, conv_params=wrong_params)
+    fails_with(r"^network_table: for LeNet-5", check_network_table, table)  # without the parts: the table's own words

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from course import layers
-from course.checks.backprop import check_sigmoid_stable
+from course.checks.backprop import check_sigmoid_stable, reference_log_sigmoid
 from course.checks import (
     CheckFailed,
     check,
@@ -30,7 +30,8 @@ def test_reference_passes_every_check_on_many_seeds_and_shapes(seed):
     check_softmax_cross_entropy(layers.softmax_cross_entropy, seed=seed, N=n, C=int(rng.integers(2, 10)))
     check_softmax_cross_entropy(layers.softmax_cross_entropy, seed=seed, label_smoothing=0.2)
     check_two_layer_net(two_layer_net_loss, seed=seed, N=n, D=3, H=5, C=4, reg=0.05 * seed)
-    check_sigmoid_stable(layers.sigmoid_forward, layers.sigmoid_backward, seed=seed, shape=(n + 1, 5))
+    check_sigmoid_stable(layers.sigmoid_forward, layers.sigmoid_backward, reference_log_sigmoid, seed=seed,
+                         shape=(n + 1, 5))
 
 
 # affine_forward ---------------------------------------------------------------------------
@@ -41,17 +42,24 @@ def test_affine_forward_mistakes():
                lambda x, w, b: (x.reshape(len(x), -1) @ w, None))
     message = fails_with(r"affine_forward: .* raised ValueError: matmul", check_affine_forward,
                          lambda x, w, b: (x @ w + b, None))  # forgot to flatten
-    assert message.endswith("Hint: x has shape (4, 3, 5): flatten each example first with x.reshape(x.shape[0], -1), "
-                            "which gives (4, 15), then compute x_flat @ w + b.")
+    assert message.endswith("Hint: x has shape (4, 3, 5): flatten each example into one row first, which gives "
+                            "shape (4, 15), and multiply that by w.")
     fails_with(r"should return 2 values \(out, cache\), got a ndarray", check_affine_forward,
                lambda x, w, b: x.reshape(len(x), -1) @ w + b)
     fails_with(r"not implemented yet", check_affine_forward, _not_implemented)
+
+
+
+def test_affine_forward_that_changes_its_input_in_place_passes_with_a_note():
+    from course.checks.judging import take_notes
 
     def in_place(x, w, b):
         w *= 1.0 + 0.0 * w
         x += 1.0
         return layers.affine_forward(x - 1.0, w, b)
-    fails_with(r"changed its input x in place", check_affine_forward, in_place)
+    take_notes()
+    check_affine_forward(in_place)
+    assert any("in_place changes its input x in place" in note.sentence for note in take_notes())
 
 
 def _not_implemented(*args):
@@ -111,7 +119,7 @@ def test_affine_backward_explains_a_shape_error_in_the_students_code():
         x, w, b = cache
         return dout @ w, x.reshape(len(x), -1).T @ dout, dout.sum(axis=0)
     message = fails_with(r"raised ValueError: matmul.* Hint: match the shapes: dout is \(4, 6\), w is \(15, 6\) "
-                         r"and x flattened is \(4, 15\); dx = dout @ w.T", check_affine_backward,
+                         r"and x flattened is \(4, 15\); each gradient has the shape of its variable", check_affine_backward,
                          affine_forward_keeping_inputs, no_transpose)
     assert message.count("Hint:") == 1
 
@@ -186,29 +194,61 @@ def ratio_sigmoid(x):
     return s, s
 
 
+def naive_log_sigmoid(x):
+    return np.log(1 / (1 + np.exp(-x)))  # log(0) = -inf at x = -1000, where the answer is -1000
+
+
+def softplus_log_sigmoid(x):
+    return -np.log1p(np.exp(-x))  # exp(1000) = inf at x = -1000
+
+
 def test_stable_sigmoid_check_passes_the_reference_and_other_stable_forms():
-    check_sigmoid_stable(layers.sigmoid_forward, layers.sigmoid_backward)
+    check_sigmoid_stable(layers.sigmoid_forward, layers.sigmoid_backward, reference_log_sigmoid)
 
     def via_tanh(x):
         s = 0.5 * (1 + np.tanh(x / 2))
         return s, s
-    check_sigmoid_stable(via_tanh, layers.sigmoid_backward, seed=3)
+
+    def via_logaddexp(x):
+        return -np.logaddexp(0.0, -x)
+    check_sigmoid_stable(via_tanh, layers.sigmoid_backward, via_logaddexp, seed=3)
+
+
+def test_stable_sigmoid_check_judges_values_only_and_a_naive_sigmoid_that_only_warns_passes_that_part():
+    # 1 / (1 + np.exp(-x)) returns the right values (NumPy only warns): the sigmoid part passes, even
+    # with the warnings ignored; the stability is judged on log_sigmoid's returned values.
+    check_sigmoid_stable(naive_sigmoid, layers.sigmoid_backward, reference_log_sigmoid)
+    with np.errstate(over="ignore"):
+        check_sigmoid_stable(naive_sigmoid, layers.sigmoid_backward, reference_log_sigmoid, seed=4)
+
+
+def test_stable_sigmoid_check_names_a_log_of_a_rounded_sigmoid():
+    message = fails_with(r"sigmoid_stable: naive_log_sigmoid returned -inf for x = -(800|1000); sigmoid\(-(800|1000)\) "
+                         r"rounds to 0 in float64 and log\(0\) is -inf, while log sigmoid\(-(800|1000)\) is about "
+                         r"-(800|1000)\. Hint: ", check_sigmoid_stable, layers.sigmoid_forward, layers.sigmoid_backward,
+                         naive_log_sigmoid)
+    assert "np.log1p" in message
+    fails_with(r"softplus_log_sigmoid returned -inf for x = -(800|1000)", check_sigmoid_stable,
+               layers.sigmoid_forward, layers.sigmoid_backward, softplus_log_sigmoid)
+    fails_with(r"the output of <lambda> is wrong .* the sign of x is flipped", check_sigmoid_stable,
+               layers.sigmoid_forward, layers.sigmoid_backward, lambda x: reference_log_sigmoid(-x))
+    fails_with(r"should return one array", check_sigmoid_stable, layers.sigmoid_forward, layers.sigmoid_backward,
+               lambda x: (reference_log_sigmoid(x), None))
 
 
 def test_stable_sigmoid_check_names_the_overflow_and_the_input():
-    message = fails_with(r"sigmoid_stable: ratio_sigmoid returned nan for x = (800|1000); np.exp\((800|1000)\) "
-                         r"overflows to inf in float64, and a ratio of two infinities .* is nan\. "
-                         r"Hint: take only e = np.exp\(-np.abs\(x\)\)", check_sigmoid_stable, ratio_sigmoid,
-                         layers.sigmoid_backward)
-    assert "two branches: 1 / (1 + e) where x >= 0, e / (1 + e) where x < 0" in message
+    fails_with(r"sigmoid_stable: ratio_sigmoid returned nan for x = (800|1000); np.exp\((800|1000)\) "
+               r"overflows to inf in float64, and a ratio of two infinities .* is nan\. "
+               r"Hint: .* each form is safe on one side of 0", check_sigmoid_stable, ratio_sigmoid,
+               layers.sigmoid_backward, reference_log_sigmoid)
 
 
 def test_stable_sigmoid_check_names_an_overflow_in_the_backward_pass():
     def recomputing_backward(dout, x):  # caches x and recomputes with exp: inf / inf at x = -800
         return dout * np.exp(-x) / (1 + np.exp(-x)) ** 2
-    fails_with(r"recomputing_backward returned nan for x = -(800|1000); .* Hint: compute dx from the output s kept "
-               r"in the cache", check_sigmoid_stable,
-               lambda x: (layers.sigmoid_forward(x)[0], x), recomputing_backward)
+    fails_with(r"recomputing_backward returned nan for x = -(800|1000); .* Hint: the sigmoid's derivative can be "
+               r"written with its output s alone", check_sigmoid_stable,
+               lambda x: (layers.sigmoid_forward(x)[0], x), recomputing_backward, reference_log_sigmoid)
 
 
 def test_stable_sigmoid_check_explains_an_overflow_error():
@@ -217,15 +257,8 @@ def test_stable_sigmoid_check_explains_an_overflow_error():
     def with_math_exp(x):
         s = np.vectorize(lambda v: 1 / (1 + math.exp(-v)))(x)
         return s, s
-    fails_with(r"with_math_exp raised OverflowError: math range error\. Hint: take only e = np.exp\(-np.abs\(x\)\)",
-               check_sigmoid_stable, with_math_exp, layers.sigmoid_backward)
-
-
-def test_stable_sigmoid_check_fails_an_overflow_that_only_warns():
-    # The values of 1 / (1 + np.exp(-x)) are right; NumPy's warning alone shows the overflow.
-    fails_with(r"sigmoid_stable: naive_sigmoid gives the right values, but on the way NumPy reports 'overflow "
-               r"encountered in exp' for inputs like -1000 .* Hint: take only e = np.exp\(-np.abs\(x\)\)",
-               check_sigmoid_stable, naive_sigmoid, layers.sigmoid_backward)
+    fails_with(r"with_math_exp raised OverflowError: math range error\. Hint: an exp of a large positive number "
+               r"overflows", check_sigmoid_stable, with_math_exp, layers.sigmoid_backward, reference_log_sigmoid)
 
 
 def test_stable_sigmoid_check_puts_the_extreme_inputs_in_every_run():
@@ -235,7 +268,7 @@ def test_stable_sigmoid_check_puts_the_extreme_inputs_in_every_run():
         seen.append(x.copy())
         return layers.sigmoid_forward(x)
     for seed, shape in ((0, (4, 6)), (5, (2,)), (9, (3, 1, 3))):
-        check_sigmoid_stable(recording, layers.sigmoid_backward, seed=seed, shape=shape)
+        check_sigmoid_stable(recording, layers.sigmoid_backward, reference_log_sigmoid, seed=seed, shape=shape)
         assert {1000.0, -1000.0} <= set(seen[-1].reshape(-1).tolist())
 
 
@@ -396,5 +429,38 @@ def test_named_shape_and_overflow_failures_carry_a_mistake_id():
         check_affine_backward(layers.affine_forward, _affine_backward_with(lambda dout, c, dx, dw, db: (dx, dw, dout.sum())))
     assert info.value.mistake.id == "affine_backward/db/it-sums-over-every-axis-sum-over-the-batch-axis-only-axis-#"
     with pytest.raises(CheckFailed) as info:
-        check_sigmoid_stable(ratio_sigmoid, layers.sigmoid_backward)
+        check_sigmoid_stable(ratio_sigmoid, layers.sigmoid_backward, reference_log_sigmoid)
     assert info.value.mistake.id == "sigmoid_stable/ratio-sigmoid/it-overflows-for-inputs-of-#"
+
+
+def test_a_sigmoid_wrong_everywhere_fails_the_stability_exercise_because_of_its_own():
+    def backward_without_dout(dout, s):
+        return s * (1 - s)
+    fails_with(r"^sigmoid_stable: fails because your sigmoid_forward or sigmoid_backward is wrong: fix that first "
+               r"\(dx is wrong .*without multiplying by dout.*\)\. What this check saw: dx is wrong",
+               check_sigmoid_stable, layers.sigmoid_forward, backward_without_dout, reference_log_sigmoid)
+
+
+def test_a_two_layer_net_that_fails_because_of_a_layer_says_so():
+    def relu_backward_from_dout(dout, x):
+        return np.where(dout > 0, dout, 0.0)
+
+    def net(params, X, y=None, reg=0.0):
+        W1, b1, W2, b2 = params["W1"], params["b1"], params["W2"], params["b2"]
+        hidden, c1 = layers.affine_forward(X, W1, b1)
+        activated, c_relu = layers.relu_forward(hidden)
+        scores, c2 = layers.affine_forward(activated, W2, b2)
+        if y is None:
+            return scores
+        loss, dscores = layers.softmax_cross_entropy(scores, y)
+        loss += 0.5 * reg * (np.sum(W1 ** 2) + np.sum(W2 ** 2))
+        da, dW2, db2 = layers.affine_backward(dscores, c2)
+        _, dW1, db1 = layers.affine_backward(relu_backward_from_dout(da, c_relu), c1)
+        return loss, {"W1": dW1 + reg * W1, "b1": db1, "W2": dW2 + reg * W2, "b2": db2}
+    message = fails_with(r"^two_layer_net: fails because your relu_forward or relu_backward is wrong: fix that first "
+                         r"\(dx is wrong .*the mask is built from dout instead of x.*\)\. What this check saw: grads",
+                         check_two_layer_net, net, affine_forward=layers.affine_forward,
+                         affine_backward=layers.affine_backward, relu_forward=layers.relu_forward,
+                         relu_backward=relu_backward_from_dout, softmax_cross_entropy=layers.softmax_cross_entropy)
+    assert message.count("fails because") == 1
+    fails_with(r"^two_layer_net: grads\['W1'\] is wrong", check_two_layer_net, net)  # without the layers: its own words

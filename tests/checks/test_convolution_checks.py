@@ -61,8 +61,16 @@ def padding_doubled(x, w, b, stride, pad):
 
 
 def pads_in_place(x, w, b, stride, pad):
-    x += 0.0 * x + 1.0  # a student "normalising" the input in place
-    return conv_forward(x, w, b, stride, pad)
+    out, cache = conv_forward(x.copy(), w, b, stride, pad)
+    x *= 0.0  # a student reusing the input's memory after the work is done
+    return out, cache
+
+
+def test_conv_forward_that_changes_its_input_in_place_passes_with_a_note():
+    from course.checks.judging import take_notes
+    take_notes()
+    check_conv_forward(pads_in_place)
+    assert any("pads_in_place changes its input x in place" in note.sentence for note in take_notes())
 
 
 def forgets_the_cache(x, w, b, stride, pad):
@@ -81,7 +89,6 @@ def forgets_the_cache(x, w, b, stride, pad):
     (output_size_without_plus_one, r"out has shape \(2, 4, 3, 3\) .*without padding.*; or else it is one row "
                                    r"and one column too small: mind the \+ 1"),
     (padding_doubled, r"out has shape \(2, 4, 5, 5\) .*2 \* pad zeros on each side instead of pad"),
-    (pads_in_place, r"changed its input x in place"),
     (forgets_the_cache, r"should return 2 values \(out, cache\), got a ndarray"),
 ])
 def test_conv_forward_check_names_the_mistake(wrong, message):

@@ -172,12 +172,59 @@ def test_graph_backward_check_names_the_slip_of_each_node(slip, message):
     check_batchnorm_backward(student_graph_forward, student_graph_backward())  # without the slip it passes
 
 
-def test_backward_check_names_a_batchnorm_built_on_the_unbiased_variance():
+def test_one_forward_mistake_costs_the_forward_only_when_the_backward_is_right_for_it():
+    from course.checks.judging import take_notes
+
+    def forward(x, gamma, beta, bn_param):
+        return student_graph_forward(x, gamma, beta, bn_param, unbiased=True)
+    fails_with(r"normalizes with the unbiased variance", check_batchnorm_forward, forward)
+    take_notes()
+    check_batchnorm_backward(forward, student_graph_backward(unbiased=True))  # the right backward of that forward
+    assert any("is the right backward pass of your batchnorm_forward, which is wrong" in n.sentence for n in take_notes())
+
+
+def test_a_backward_failure_caused_by_the_forward_names_the_forward():
     def forward(x, gamma, beta, bn_param):
         return student_graph_forward(x, gamma, beta, bn_param, unbiased=True)
     for check in (check_batchnorm_backward, check_batchnorm_backward_alt):
-        fails_with(r"gradient of a BatchNorm that normalizes with the unbiased variance \(divide by N - 1\); "
-                   r"the normalization uses the biased variance", check, forward, student_graph_backward(unbiased=True))
+        backward = student_graph_backward() if check is check_batchnorm_backward else student_closed_form()
+        if check is check_batchnorm_backward_alt:
+            forward = _dict_cache(forward)
+        message = fails_with(r"^batchnorm_backward(_alt)?: fails because your batchnorm_forward is wrong: fix that "
+                             r"first \(out \(training mode\) is wrong .* unbiased variance.*\)\. What this check saw: ",
+                             check, forward, backward)
+        assert message.count(": fails because") == 1
+
+
+def _dict_cache(forward):
+    def with_dict(x, gamma, beta, bn_param):
+        out, (mode, _x, centered, var, inv_std, x_hat, gamma_) = forward(x, gamma, beta, bn_param)
+        return out, {"mode": mode, "x_hat": x_hat, "inv_std": inv_std, "gamma": gamma_}
+    return with_dict
+
+
+def test_backward_after_a_test_mode_forward_without_a_cache_says_test_mode():
+    def forward(x, gamma, beta, bn_param):
+        out, cache = batchnorm_forward(x, gamma, beta, bn_param)
+        return out, (None if bn_param["mode"] == "test" else cache)
+    fails_with(r"batchnorm_backward: in test mode your batchnorm_forward returned cache = None", check_batchnorm_backward,
+               forward, batchnorm_backward)
+
+    def backward(dout, cache):
+        if cache["mode"] == "test":
+            raise KeyError("x")
+        return batchnorm_backward(dout, cache)
+    fails_with(r"batchnorm_backward \(test mode, on the cache of a test-mode forward\): backward raised KeyError",
+               check_batchnorm_backward, batchnorm_forward, backward)
+
+
+def test_dgamma_with_keepdims_is_told_it_kept_the_axis_not_that_it_forgot_the_sum():
+    def backward(dout, cache):
+        dx, dgamma, dbeta = batchnorm_backward(dout, cache)
+        return dx, dgamma[None, :], dbeta
+    message = fails_with(r"dgamma \(training mode\) has shape \(1, 4\) .* kept the summed axis \(keepdims=True\)",
+                         check_batchnorm_backward, batchnorm_forward, backward)
+    assert "forget" not in message
 
 
 def student_closed_form(slip=None):
@@ -392,5 +439,39 @@ def test_dropout_check_fails_a_division_by_zero_at_p_one():
     def backward(dout, cache):
         return dout if cache is None else dout * cache
 
-    with pytest.raises(CheckFailed, match=r"NaN or inf for p = 1.0; .* without dividing by 1 - p = 0"):
+    with pytest.raises(CheckFailed, match=r"NaN or inf for p = 1.0 \(dropout_forward\(x, p=1.0, mode='train', seed=0\)\); .* without dividing by 1 - p = 0"):
         check_dropout(forward, backward)
+
+
+def test_dropout_edges_name_the_call_that_failed():
+    def forward(x, p, mode, seed=None):
+        if mode == "test":
+            return x, None
+        keep = np.random.default_rng(seed).random(x.shape) >= p
+        scale = 1.0 / (1.0 - float(p)) if p < 1 else 1 / (1 - int(p))  # ZeroDivisionError at p = 1
+        return x * keep * scale, keep * scale
+
+    def backward(dout, cache):
+        return dout if cache is None else dout * cache
+    fails_with(r"dropout: the call dropout_forward\(x, p=1.0, mode='train', seed=0\) failed: .*ZeroDivisionError",
+               check_dropout, forward, backward)
+
+    def backward_dividing(dout, cache):  # the forward is fine; the backward divides by 1 - p itself
+        if cache is None:
+            return dout
+        keep, p = cache
+        return dout * keep / (1 - p)
+
+    def forward_keeping_p(x, p, mode, seed=None):
+        if mode == "test":
+            return x, None
+        keep = np.random.default_rng(seed).random(x.shape) >= p
+        return (x * keep / (1 - p) if p < 1 else np.zeros_like(x)), (keep, p)
+    fails_with(r"dx contains NaN or inf for p = 1.0 \(dropout_backward\(dout, cache\) after dropout_forward\(x, p=1.0",
+               check_dropout, forward_keeping_p, backward_dividing)
+
+    def backward_without_test_mode(dout, cache):
+        keep, p = cache  # None in test mode
+        return dout * keep / (1 - p) if p < 1 else np.zeros_like(dout)
+    fails_with(r"the call dropout_backward\(dout, cache\) in test mode, on the cache of a test-mode forward failed",
+               check_dropout, forward_keeping_p, backward_without_test_mode)

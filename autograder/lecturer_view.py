@@ -14,6 +14,7 @@ import base64
 import binascii
 import functools
 import html.parser
+import json
 import re
 
 import nbformat
@@ -137,9 +138,11 @@ TEX_LINKS = re.compile(r"\\(href|url|unicode|class|cssId|style|require)\b")
 class _Inspector(html.parser.HTMLParser):
     def __init__(self):
         super().__init__(convert_charrefs=True)
-        self.unsafe = []
+        self.unsafe, self.code_depth, self.text = [], 0, []
 
     def handle_starttag(self, tag, attributes):
+        if tag in ("code", "pre"):
+            self.code_depth += 1
         if tag not in ALLOWED:
             self.unsafe.append(f"<{tag}>")
             return
@@ -151,10 +154,22 @@ class _Inspector(html.parser.HTMLParser):
             elif name in ("href", "src"):
                 plain = re.sub(r"[\x00-\x20\x7f]+", "", value).lower()
                 scheme = re.match(r"^([a-z][a-z0-9+.-]*):", plain)
-                if scheme and scheme[1] not in SAFE_SCHEMES or plain.startswith("//"):
+                attached = tag == "img" and plain.startswith(("data:image/png;base64,", "data:image/jpeg;base64,"))
+                if (scheme and scheme[1] not in SAFE_SCHEMES and not attached) or plain.startswith("//"):
                     self.unsafe.append(f"{name}={scheme[1] if scheme else '//'}:")
 
-    handle_startendtag = handle_starttag
+    def handle_startendtag(self, tag, attributes):
+        self.handle_starttag(tag, attributes)
+        if tag in ("code", "pre"):
+            self.code_depth -= 1
+
+    def handle_endtag(self, tag):
+        if tag in ("code", "pre") and self.code_depth:
+            self.code_depth -= 1
+
+    def handle_data(self, data):
+        if not self.code_depth:  # MathJax typesets text outside code, where TeX's \href makes a link
+            self.text.append(data)
 
     def handle_comment(self, data):
         self.unsafe.append("an HTML comment")
@@ -169,15 +184,24 @@ class _Inspector(html.parser.HTMLParser):
 
 
 @functools.lru_cache(maxsize=4096)  # the lab's own cells come again in every submission
-def markdown_hazards(source):
-    """What in this Markdown would be more than text in a browser ([] when nothing)."""
-    from nbconvert.filters.markdown import markdown2html
+def _hazards(source, attachments):
+    from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
 
-    found = ["TeX's \\href"] if TEX_LINKS.search(source) else []
     inspector = _Inspector()
-    inspector.feed(markdown2html(source))
-    inspector.close()
+    try:  # as formgrader renders it (an attachment that is missing stops nbconvert)
+        inspector.feed(MarkdownWithMath(renderer=IPythonRenderer(escape=False, attachments=json.loads(attachments)))
+                       .render(source))
+        inspector.close()
+    except Exception as error:  # noqa: BLE001 - what nbconvert cannot render is shown as text
+        return (f"Markdown nbconvert cannot render ({type(error).__name__})",)
+    found = ["TeX's \\href"] if TEX_LINKS.search("".join(inspector.text)) else []
     return tuple(found + inspector.unsafe)
+
+
+def markdown_hazards(source, attachments=None):
+    """What in this Markdown (with these cell attachments) would be more than text in a browser
+    (empty when nothing)."""
+    return _hazards(source, json.dumps(attachments or {}, sort_keys=True))
 
 
 def as_plain_text(source):
@@ -188,9 +212,9 @@ def as_plain_text(source):
             f"{fence}text\n{source}\n{fence}\n")
 
 
-def safe_markdown(source):
+def safe_markdown(source, attachments=None):
     """``source`` itself when it is plain Markdown; else the same text, shown as plain text."""
-    if not markdown_hazards(source):
+    if not markdown_hazards(source, attachments):
         return source
     shown = as_plain_text(source)
     return shown if not markdown_hazards(shown) else "*The grader left out this cell: it could not be shown as plain text.*"
@@ -222,11 +246,12 @@ def for_lecturer(notebook):
             text -= min(MAX_TEXT_PER_CELL, text) - budget.text
             png -= min(MAX_PNG_PER_CELL, png) - budget.png
         elif cell.cell_type == "markdown":
-            cell.source = safe_markdown(cell.source)
             attachments = cell.get("attachments")
-            if isinstance(attachments, dict):
-                cell["attachments"] = {name: {"image/png": item["image/png"]} for name, item in attachments.items()
-                                       if isinstance(item, dict) and isinstance(item.get("image/png"), str)}
+            if isinstance(attachments, dict) or "attachments" in cell:
+                images = {str(name): _Budget().image(item.get("image/png"))[0]
+                          for name, item in (attachments or {}).items() if isinstance(item, dict)}
+                cell["attachments"] = {name: {"image/png": png} for name, png in images.items() if png}
+            cell.source = safe_markdown(cell.source, cell.get("attachments"))
         elif cell.cell_type == "raw":
             cell.metadata.pop("raw_mimetype", None)
             cell.metadata["format"] = "text/plain"

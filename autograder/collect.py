@@ -199,7 +199,7 @@ def _download_all(source, assignment, unpack_to, unpacked, report):
                     raise Refused("is a symbolic link")
                 data = unpacked.read(archive, member)
             except Refused as why:
-                report.warnings.append(f"{shown(entries[0].name)}: {shown(member.filename)} {why}; not collected.")
+                report.problems.append(f"{shown(entries[0].name)}: {shown(member.filename)} {why}; not collected.")
                 continue
             path = _target(unpack_to, member.filename)
             path.parent.mkdir(parents=True, exist_ok=True)

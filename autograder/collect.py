@@ -242,6 +242,9 @@ def _read(entry, notebook, unpacked):
         listing, modified = _listing_of_folder(entry)
         chosen, problem, warning = _pick([n for n, (_, _, refusal) in listing.items() if not refusal], notebook)
         if not chosen:
+            refused = [f"{shown(n)} {refusal}" for n, (_, _, refusal) in listing.items() if refusal and n in _notebooks([n])]
+            if refused and problem == "contains no notebook":
+                problem = f"contains no notebook that is a regular file ({'; '.join(refused[:3])})"
             return None, None, {}, problem, None
         data, note = _data_files(chosen, listing)
         size, read, _ = listing[chosen]

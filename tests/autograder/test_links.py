@@ -128,11 +128,15 @@ def test_collect_refuses_links_hard_links_and_fifos_by_name(tmp_path):
     os.link(tmp_path / "secret.csv", alice / "secret.csv")
     os.mkfifo(alice / "pipe.csv")
     (downloads / f"bob_{ASSIGNMENT}.ipynb").symlink_to(tmp_path / "secret.csv")
+    (downloads / "carol").mkdir()
+    (downloads / "carol" / f"{ASSIGNMENT}.ipynb").symlink_to(alice / f"{ASSIGNMENT}.ipynb")
     report = collect(downloads, tmp_path / "course", ASSIGNMENT)
     assert list(report.placed) == ["alice"]
     assert report.warnings == ["alice holds files that are not collected: pipe.csv is not a regular file; "
                                "secret.csv is a hard link to another file."]
-    assert report.problems == [f"bob_{ASSIGNMENT}.ipynb: is a symbolic link; not collected."]
+    assert report.problems == [f"bob_{ASSIGNMENT}.ipynb: is a symbolic link; not collected.",
+                               f"carol: contains no notebook that is a regular file ({ASSIGNMENT}.ipynb is a symbolic "
+                               "link); not collected."]
     assert not (tmp_path / "course" / "submitted" / "alice" / ASSIGNMENT / "secret.csv").exists()
 
 

@@ -156,10 +156,9 @@ def data_files(*folders):
             log.warning("%s %s; its files are left out of grading.", folder, refused)
             continue
         try:
-            entries = list(walk(handle))
-            notebooks = {Path(relative).with_suffix("").as_posix() for relative, *_ in entries
+            notebooks = {Path(relative).with_suffix("").as_posix() for relative, *_ in walk(handle)
                          if relative.endswith(".ipynb")}
-            for relative, status, dir_fd, name in entries:
+            for relative, status, dir_fd, name in walk(handle):  # read while walking: dir_fd is open
                 parts = relative.split("/")
                 if relative.endswith(".ipynb") or relative in NOT_DATA or any(p.startswith(".") for p in parts) or \
                         (Path(relative).suffix in TEXT_TWINS and Path(relative).with_suffix("").as_posix() in notebooks):

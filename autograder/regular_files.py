@@ -89,7 +89,8 @@ def read_regular(name, dir_fd=None, limit=None):
 
 def walk(folder_fd, prefix=""):
     """``(relative path, lstat result, dir_fd, name)`` of everything below the open folder, in
-    name order; folders are entered through ``O_NOFOLLOW`` descriptors (closed after the walk)."""
+    name order; folders are entered through ``O_NOFOLLOW`` descriptors, each closed when the walk
+    leaves it (so use ``dir_fd`` before taking the next item)."""
     with os.scandir(folder_fd) as entries:
         found = sorted(entries, key=lambda entry: entry.name)
     for entry in found:

@@ -162,3 +162,14 @@ def test_a_blank_notebook_with_linked_solutions_scores_zero(course):
     assert outcomes["linked_data"].score == 0 and outcomes["hard_linked_data"].score == 0
     graded = json.loads((course / "autograded" / "linked_data" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").read_text())
     assert "gradebook" not in json.dumps(graded["cells"])
+
+
+def test_data_in_subfolders_travels_and_links_there_do_not(tmp_path, caplog):
+    folder = tmp_path / "submission"
+    (folder / "data" / "deeper").mkdir(parents=True)
+    (folder / "data" / "a.csv").write_text("a")
+    (folder / "data" / "deeper" / "b.csv").write_text("b")
+    (folder / "data" / "deeper" / "c.csv").symlink_to("/etc/hostname")
+    (folder / "z.csv").write_text("z")
+    assert data_files(folder) == {"data/a.csv": b"a", "data/deeper/b.csv": b"b", "z.csv": b"z"}
+    assert [w for w in _warnings(caplog) if "c.csv is a symbolic link" in w]

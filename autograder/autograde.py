@@ -8,6 +8,7 @@ after an interruption grades only what is missing.
 import concurrent.futures
 import concurrent.futures.process
 import dataclasses
+import logging
 import multiprocessing
 import os
 import secrets
@@ -20,7 +21,10 @@ from tqdm.auto import tqdm
 
 from . import gradebook, source_changes
 from .grading import Job, _zero, close_kernels, die_with_coordinator, grade_submission
+from .regular_files import Refused, check_path, open_folder, read_regular, walk
 from .sandbox.limits import Limits
+
+log = logging.getLogger(__name__)
 
 
 @dataclasses.dataclass
@@ -43,26 +47,46 @@ def _db_url(course):
 
 
 def find_submissions(course, assignment, students=None):
-    """``(student, notebook name, path, timestamp)`` for every submitted notebook."""
-    found = []
-    for folder in sorted((Path(course) / "submitted").glob(f"*/{assignment}")):
+    """``(student, notebook name, path, timestamp)`` for every submitted notebook. A student's
+    folder, its assignment folder or a notebook that is a link (or a notebook that is a hard link
+    to another file, such as the lecturer's) is left out, each with a warning that names it."""
+    found, submitted = [], Path(course) / "submitted"
+    for folder in sorted(submitted.glob(f"*/{assignment}")):
         student = folder.parent.name
         if students and student not in students:
             continue
-        timestamp = _timestamp(folder / "timestamp.txt")
+        try:
+            check_path(submitted, student, assignment)
+        except (Refused, OSError) as refused:
+            _refuse(f"{student}/{assignment}", refused)
+            continue
+        timestamp_file = folder / "timestamp.txt"
+        try:
+            timestamp = _timestamp(read_regular(str(timestamp_file), limit=1000)) if os.path.lexists(timestamp_file) else None
+        except (Refused, OSError) as refused:
+            timestamp = _refuse(f"{student}/{assignment}/timestamp.txt", refused)
         for path in sorted(folder.glob("*.ipynb")):
+            try:
+                check_path(folder, path.name)
+            except (Refused, OSError) as refused:
+                _refuse(f"{student}/{assignment}/{path.name}", refused)
+                continue
             found.append((student, path.stem, path, timestamp))
     return found
 
 
-def _timestamp(path):
-    """The submission time in ``timestamp.txt`` as nbgrader reads it, or None when the file is
-    missing or holds something nbgrader cannot read as a time."""
+def _refuse(name, why):
+    """Say that ``submitted/name`` is left out of grading, and why."""
+    log.warning("submitted/%s %s; it is left out of grading (links are never followed).", name, why)
+
+
+def _timestamp(content):
+    """The submission time in ``timestamp.txt`` (its bytes) as nbgrader reads it, or None when it
+    holds something nbgrader cannot read as a time."""
     from nbgrader.utils import parse_utc
 
     try:
-        with open(path, "rb") as handle:
-            text = handle.read(200).decode("utf-8", errors="replace").strip()
+        text = content[:200].decode("utf-8", errors="replace").strip()
         parse_utc(text)
     except Exception:  # noqa: BLE001 - dateutil raises several kinds; a bad time is no time
         return None
@@ -124,21 +148,47 @@ def _executor(workers, scheduler):
 MAX_DATA_BYTES = 64 * 1024 * 1024
 
 
+NOT_DATA = ("timestamp.txt", "lms.json", "online_text.txt")  # what collect writes beside a notebook
+TEXT_TWINS = (".py", ".md", ".Rmd", ".jl", ".r", ".R")  # jupytext's text form of a notebook
+
+
 def data_files(*folders):
     """The files beside the notebooks (data a lab reads), the later folders' copies winning:
-    the lab's own files first, then what the student handed in with the notebook."""
+    the lab's own files first, then what the student handed in with the notebook.
+
+    Nothing is reached through a link (see ``regular_files``): a link, a hard link to another
+    file, a FIFO or a device is left out with a warning that names it, so the lab's solutions and
+    the gradebook are never within reach of the kernel's copy. A notebook's text twin (jupytext's
+    ``<lab>.py`` beside ``<lab>.ipynb``: the solution) never travels either."""
     files, total = {}, 0
     for folder in folders:
-        for path in sorted(Path(folder).rglob("*")) if Path(folder).is_dir() else []:
-            relative = path.relative_to(folder).as_posix()
-            if not path.is_file() or path.suffix == ".ipynb" or relative in ("timestamp.txt",) or \
-                    any(part.startswith(".") for part in path.relative_to(folder).parts):
-                continue
-            size = path.stat().st_size
-            if total + size > MAX_DATA_BYTES:
-                continue
-            files[relative] = path.read_bytes()
-            total += size
+        if not Path(folder).is_dir():
+            continue
+        try:
+            handle = open_folder(folder)
+        except Refused as refused:
+            log.warning("%s %s; its files are left out of grading.", folder, refused)
+            continue
+        try:
+            notebooks = {Path(relative).with_suffix("").as_posix() for relative, *_ in walk(handle)
+                         if relative.endswith(".ipynb")}
+            for relative, status, dir_fd, name in walk(handle):  # read while walking: dir_fd is open
+                parts = relative.split("/")
+                if relative.endswith(".ipynb") or relative in NOT_DATA or any(p.startswith(".") for p in parts) or \
+                        (Path(relative).suffix in TEXT_TWINS and Path(relative).with_suffix("").as_posix() in notebooks):
+                    continue
+                if total + status.st_size > MAX_DATA_BYTES:
+                    continue
+                try:
+                    data = read_regular(name, dir_fd, limit=MAX_DATA_BYTES - total)
+                except Refused as refused:
+                    log.warning("%s %s; it is left out of grading (links are never followed).",
+                                Path(folder) / relative, refused)
+                    continue
+                total += len(data) - len(files.get(relative, b""))
+                files[relative] = data
+        finally:
+            os.close(handle)
     return files
 
 

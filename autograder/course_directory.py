@@ -22,6 +22,8 @@ c.CourseDirectory.release_directory = "notebooks"
 c.CourseDirectory.db_url = {db_url!r}
 # Deep-learning cells take longer than nbgrader's default of 30 s.
 c.ExecutePreprocessor.timeout = {cell_timeout}
+# Formgrader shows students' notebooks in the lecturer's browser: HTML in them is cleaned too.
+c.HTMLExporter.sanitize_html = True
 """
 
 

@@ -15,6 +15,7 @@ import nbformat
 from .judge.remote import Kernel, KernelGone
 from .judge.test_cells import (INSIDE, KERNEL_DIED, MEMORY, OUTSIDE, TIMEOUT, TestOutcome, judge_outside,
                                judged_outside)
+from .lecturer_view import clear_outputs, for_lecturer, safe_outputs
 from .sandbox.limits import Watchdog
 
 OK, ERROR, NOT_RUN = "ok", "error", "not run"
@@ -44,19 +45,15 @@ class ExecutionReport:
 
 
 def _outputs(reply):
-    outputs = []
-    for output in reply.get("outputs", []) if isinstance(reply.get("outputs"), list) else []:
-        try:
-            outputs.append(nbformat.from_dict(output))
-        except Exception:  # noqa: BLE001 - a malformed output is dropped, not trusted
-            continue
-    return outputs
+    """The cell's outputs as the graded notebook keeps them: plain text and PNG images, capped."""
+    return safe_outputs(reply.get("outputs"))
 
 
 def execute_notebook(notebook, kernel_process, tests, namespace, limits):
     """Run ``notebook`` (outputs filled in place). ``tests``: cell index -> the test's source code."""
     kernel = Kernel(kernel_process, call_timeout=limits.cell_timeout)
     outcomes, verdicts, stopped, failure = {}, {}, "", ""
+    clear_outputs(notebook)  # only what the kernel returns now is shown, and nothing that runs (for_lecturer)
     with Watchdog(kernel_process, limits) as watchdog:
         for index, cell in enumerate(notebook.cells):
             if cell.cell_type != "code":
@@ -84,6 +81,7 @@ def execute_notebook(notebook, kernel_process, tests, namespace, limits):
                                           failure=failure)
         elif index not in tests and index not in outcomes:
             outcomes[index] = CellOutcome(NOT_RUN, "NotRun", stopped or "this cell did not run")
+    for_lecturer(notebook)
     return ExecutionReport(outcomes, verdicts, stopped, watchdog.peak_mb, failure)
 
 

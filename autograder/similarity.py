@@ -79,9 +79,11 @@ def _fingerprint(code, boilerplate=None):
 
 def _submissions(course, assignment):
     found = {}
-    for path in sorted((Path(course) / "submitted").glob(f"*/{assignment}/*.ipynb")):
+    from .autograde import find_submissions  # links are not followed: what autograde grades
+
+    for student, name, path, _ in find_submissions(course, assignment):
         try:
-            found.setdefault(path.parent.parent.name, {})[path.stem] = nbformat.read(path, as_version=4)
+            found.setdefault(student, {})[name] = nbformat.read(path, as_version=4)
         except Exception:  # noqa: BLE001 - an unreadable notebook has no code to compare
             continue
     return found

@@ -109,11 +109,12 @@ def test_data_files_that_came_with_a_notebook_are_collected_without_following_li
         archive.writestr(link, "/etc/passwd")
     report = collect(downloads, tmp_path / "course", ASSIGNMENT)
     assert not report.problems and sorted(report.placed) == ["alice_smith", "bob"]
-    assert _submitted(tmp_path / "course", "alice_smith") == [f"{ASSIGNMENT}.ipynb", "data/points.csv", "timestamp.txt"]
-    assert _submitted(tmp_path / "course", "bob") == [f"{ASSIGNMENT}.ipynb", "timestamp.txt", "weights.npy"]
+    assert _submitted(tmp_path / "course", "alice_smith") == [f"{ASSIGNMENT}.ipynb", "data/points.csv", "lms.json",
+                                                             "timestamp.txt"]
+    assert _submitted(tmp_path / "course", "bob") == [f"{ASSIGNMENT}.ipynb", "lms.json", "timestamp.txt", "weights.npy"]
     assert not (tmp_path / "course" / "submitted" / "escape.csv").exists()
-    assert any("symbolic links, not collected: secrets" in w for w in report.warnings)
-    assert any("symbolic links, not collected: link" in w for w in report.warnings)
+    assert any("not collected: secrets is a symbolic link" in w for w in report.warnings)
+    assert any("not collected: link is a symbolic link" in w for w in report.warnings)
     assert ("alice_smith", "Alice Smith_101_assignsubmission_file_", "1 data file(s)") in report.derived
 
 
@@ -131,8 +132,10 @@ def test_flat_lms_data_files_join_their_students_notebook_and_big_ones_are_left_
     (downloads / "Eve Stone_105_assignsubmission_file_notes.txt").write_text("no notebook")
     report = collect(downloads, tmp_path / "course", ASSIGNMENT)
     assert sorted(report.placed) == ["carol_diaz", "leedan"] and not report.problems
-    assert _submitted(tmp_path / "course", "leedan") == [f"{ASSIGNMENT}.ipynb", "measurements.csv", "timestamp.txt"]
-    assert _submitted(tmp_path / "course", "carol_diaz") == [f"{ASSIGNMENT}.ipynb", "table.csv", "timestamp.txt"]
+    assert _submitted(tmp_path / "course", "leedan") == [f"{ASSIGNMENT}.ipynb", "lms.json", "measurements.csv",
+                                                        "timestamp.txt"]
+    assert _submitted(tmp_path / "course", "carol_diaz") == [f"{ASSIGNMENT}.ipynb", "lms.json", "table.csv",
+                                                            "timestamp.txt"]
     assert "leedan_104_9006_huge.bin: beyond the 100 bytes of data files a submission may bring; not collected." \
         in report.warnings
     assert "Eve Stone_105_assignsubmission_file_notes.txt: a data file without a notebook from the same student; " \

@@ -413,13 +413,15 @@ STABLE_SOFTMAX_HINT = ("the softmax does not change when the same number is subt
 
 
 def _large_logits(rng, N, C):
-    """Scores of a few units, with rows shifted by +1000 and -1000 and one confident wrong score of 1000."""
+    """Scores of a few units, with rows shifted by +1000 and -1000 (which only a max shift survives) and one
+    confident wrong score, 30 above the rest: large, yet a softmax computed with the shift the lab teaches and
+    then its log stays finite (a gap of 1000 would need log-sum-exp, which the lab does not ask for)."""
     scores = 3.0 * rng.normal(size=(N, C))
     scores[0] += 1000.0
     if N > 1:
         scores[1] -= 1000.0
     if N > 2 and C > 1:
-        scores[2, rng.integers(0, C)] = 1000.0
+        scores[2, rng.integers(0, C)] += 30.0 + scores[2].max() - scores[2].min()
     return scores
 
 

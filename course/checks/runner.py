@@ -50,11 +50,15 @@ def _reference_called(values):
         return ""
 
 
+NOTEBOOK_SHELLS = ("ZMQInteractiveShell", "TerminalInteractiveShell", "Shell")  # Jupyter, IPython, Colab
+
+
 def _in_notebook():
-    """True in a Jupyter or IPython session (where ``check`` cells run), not in a test suite that
-    checks the checks with the course's own implementations."""
+    """True in a Jupyter, IPython or Colab session (where ``check`` cells run), not in a test suite
+    that checks the checks with the course's own implementations (a bare InteractiveShell that some
+    test left behind does not count)."""
     shell = getattr(sys.modules.get("IPython"), "get_ipython", lambda: None)()
-    return shell is not None
+    return type(shell).__name__ in NOTEBOOK_SHELLS
 
 
 def summary(exercises=None):

@@ -464,3 +464,20 @@ def test_a_two_layer_net_that_fails_because_of_a_layer_says_so():
                          relu_backward=relu_backward_from_dout, softmax_cross_entropy=layers.softmax_cross_entropy)
     assert message.count("fails because") == 1
     fails_with(r"^two_layer_net: grads\['W1'\] is wrong", check_two_layer_net, net)  # without the layers: its own words
+
+
+def test_softmax_probabilities_then_log_with_the_max_shift_pass():
+    """CS231n's idiom: shift by the row's max, normalize the exponentials, take the log of the
+    right class's probability. The lab teaches the shift, not log-sum-exp, so it must pass."""
+
+    def probabilities_then_log(scores, y):
+        n = scores.shape[0]
+        p = np.exp(scores - np.max(scores, axis=1, keepdims=True))
+        p /= p.sum(axis=1, keepdims=True)
+        loss = -np.sum(np.log(p[np.arange(n), y])) / n
+        dscores = p.copy()
+        dscores[np.arange(n), y] -= 1
+        return loss, dscores / n
+
+    for seed in (0, 1, 31337):
+        check_softmax_cross_entropy(probabilities_then_log, seed=seed, N=10, C=7)

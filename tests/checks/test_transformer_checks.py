@@ -240,13 +240,6 @@ def _train_briefly(model):
     return model
 
 
-def _fit_restores_the_mode():
-    return _train_briefly(nn.Sequential(nn.Embedding(VOCABULARY_SIZE, 4), nn.Linear(4, VOCABULARY_SIZE))).training
-
-
-@pytest.mark.xfail(condition=not _fit_restores_the_mode(), strict=True,
-                   reason="course.torchlab.fit still leaves the model in eval mode (its last validation); "
-                          "once fit restores the mode it found, a student who forgets eval() must fail")
 def test_a_student_who_trains_with_fit_and_forgets_eval_fails():
     torch.manual_seed(0)
     model = _train_briefly(Transformer(VOCABULARY_SIZE, 16, 2, 2, 32, 12))
